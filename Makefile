@@ -1,0 +1,47 @@
+# 阳光村务: `make run` sets up everything and serves 127.0.0.1:8000; `make test` runs ruff and the suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk gettext chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run install system-packages migrate seed serve test test-sqlite test-postgres lint bench clean
+
+run: install migrate seed serve
+
+system-packages:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing system packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $@
+
+install: system-packages $(VENV)/.installed
+	$(BIN)/python manage.py compilemessages -v0 --ignore=.venv
+
+migrate: install
+	$(BIN)/python manage.py migrate -v0
+
+seed: migrate
+	$(BIN)/python manage.py seed_demo
+
+serve:
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+lint: install
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) var db.sqlite3

@@ -1,0 +1,1 @@
+"""Complaint models: see issue 6."""

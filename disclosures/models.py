@@ -1,0 +1,284 @@
+"""Disclosures: categories as data; a disclosure whose content hangs off revisions.
+
+Status lives on the ``Disclosure``; every piece of content (roster entries,
+ledger lines, body, attachments) belongs to a ``Revision``. A published
+revision is never changed: a correction is a new revision.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from sunshine.storage import private_storage
+from villages.models import Division
+
+
+class Kind(models.TextChoices):
+    ROSTER = "roster", _("名单")
+    LEDGER = "ledger", _("收支明细")
+    DOCUMENT = "document", _("文件")
+
+
+class Cadence(models.TextChoices):
+    MONTHLY = "monthly", _("每月")
+    QUARTERLY = "quarterly", _("每季度")
+    YEARLY = "yearly", _("每年")
+    PER_EVENT = "per_event", _("随时（逐项）")
+
+
+class ReviewChain(models.TextChoices):
+    REVIEWER_AND_DISCIPLINE = "reviewer_discipline", _("乡镇审核 + 乡镇纪委审核")
+    REVIEWER_ONLY = "reviewer_only", _("仅乡镇审核")
+
+
+# Roster fields a category may allow on public pages; the rest never leave the admin.
+PUBLIC_ROSTER_FIELDS = ("name", "group", "household_size", "amount", "assistance_class", "id_masked", "remark")
+
+
+class Category(models.Model):
+    slug = models.SlugField(_("代码"), max_length=48, unique=True)
+    name = models.CharField(_("名称"), max_length=64)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    cadence = models.CharField(_("公开周期"), max_length=16, choices=Cadence.choices)
+    objection_days = models.PositiveSmallIntegerField(_("公示期（天）"), default=0)
+    public_fields = models.JSONField(_("公开字段"), default=list, blank=True)
+    retention_days = models.PositiveIntegerField(_("保留期（天）"), null=True, blank=True)
+    review_chain = models.CharField(
+        _("审核流程"), max_length=32, choices=ReviewChain.choices, default=ReviewChain.REVIEWER_AND_DISCIPLINE
+    )
+    stores_full_id = models.BooleanField(_("保存完整身份证号（加密）"), default=False)
+    amount_min = models.DecimalField(_("金额下限"), max_digits=12, decimal_places=2, null=True, blank=True)
+    amount_max = models.DecimalField(_("金额上限"), max_digits=12, decimal_places=2, null=True, blank=True)
+    # Extra header synonyms for the importer: {"amount": ["补贴金额", ...], ...}
+    column_synonyms = models.JSONField(_("表头同义词"), default=dict, blank=True)
+    description = models.TextField(_("说明"), blank=True)
+    sort_order = models.PositiveIntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("公开类别")
+        verbose_name_plural = _("公开类别")
+        ordering = ["sort_order", "slug"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def has_phases(self):
+        return self.kind == Kind.ROSTER
+
+
+class Phase(models.TextChoices):
+    PRE = "pre", _("拟享受名单公示")
+    POST = "post", _("发放结果公开")
+    SINGLE = "single", _("公开")
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已提交")
+    TOWNSHIP_APPROVED = "township_approved", _("乡镇已审核")
+    DISCIPLINE_APPROVED = "discipline_approved", _("纪委已审核")
+    RETURNED = "returned", _("已退回")
+    PUBLISHED = "published", _("已公开")
+    CONFIRMED = "confirmed", _("已确认")
+    ARCHIVED = "archived", _("已归档")
+    TAKEN_DOWN = "taken_down", _("已撤下")
+
+
+class Disclosure(models.Model):
+    division = models.ForeignKey(
+        Division, verbose_name=_("村/乡镇"), on_delete=models.PROTECT, related_name="disclosures"
+    )
+    category = models.ForeignKey(Category, verbose_name=_("类别"), on_delete=models.PROTECT, related_name="disclosures")
+    # "2026-11", "2026-Q4", "2026" or a date "2026-11-23" for per-event categories.
+    period = models.CharField(_("期间"), max_length=10)
+    phase = models.CharField(_("阶段"), max_length=8, choices=Phase.choices, default=Phase.SINGLE)
+    title = models.CharField(_("标题"), max_length=200, blank=True)
+    status = models.CharField(_("状态"), max_length=24, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    current_revision = models.ForeignKey(
+        "Revision",
+        verbose_name=_("当前公开版本"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    objection_ends_at = models.DateTimeField(_("公示截止"), null=True, blank=True)
+    pre_disclosure = models.ForeignKey(
+        "self",
+        verbose_name=_("对应的公示名单"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="post_disclosures",
+    )
+    first_published_at = models.DateTimeField(_("首次公开"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    taken_down_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("公开事项")
+        verbose_name_plural = _("公开事项")
+        ordering = ["-period", "category__sort_order", "division__path"]
+        constraints = [
+            models.UniqueConstraint(fields=["division", "category", "period", "phase"], name="disclosure_unique_period")
+        ]
+
+    def __str__(self):
+        return self.title or f"{self.division} {self.category} {self.period} {self.get_phase_display()}"
+
+
+class RevisionState(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已提交")
+    TOWNSHIP_APPROVED = "township_approved", _("乡镇已审核")
+    DISCIPLINE_APPROVED = "discipline_approved", _("纪委已审核")
+    RETURNED = "returned", _("已退回")
+    PUBLISHED = "published", _("已公开")
+    SUPERSEDED = "superseded", _("已被更正")
+
+
+class Revision(models.Model):
+    disclosure = models.ForeignKey(
+        Disclosure, verbose_name=_("公开事项"), on_delete=models.CASCADE, related_name="revisions"
+    )
+    number = models.PositiveIntegerField(_("版本号"))
+    state = models.CharField(_("版本状态"), max_length=24, choices=RevisionState.choices, default=RevisionState.DRAFT)
+    reason = models.TextField(_("更正原因"), blank=True)
+    title = models.CharField(_("标题"), max_length=200, blank=True)
+    body = models.TextField(_("正文"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(_("公开时间"), null=True, blank=True)
+    # sha256 over the public content at publication; printed on the bulletin PDF.
+    checksum = models.CharField(max_length=64, blank=True)
+    entry_count = models.PositiveIntegerField(default=0)
+    amount_total = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("版本")
+        verbose_name_plural = _("版本")
+        ordering = ["disclosure", "number"]
+        constraints = [models.UniqueConstraint(fields=["disclosure", "number"], name="revision_unique_number")]
+
+    def __str__(self):
+        return f"{self.disclosure} v{self.number}"
+
+    @property
+    def is_editable(self):
+        return self.state in (RevisionState.DRAFT, RevisionState.RETURNED)
+
+    def jurisdiction(self):
+        return self.disclosure.division
+
+
+class RosterEntry(models.Model):
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="entries")
+    position = models.PositiveIntegerField(default=0)
+    person_key = models.CharField(max_length=64, db_index=True, blank=True)
+    key_id = models.PositiveSmallIntegerField(default=1)
+    name = models.CharField(_("姓名"), max_length=64)
+    group = models.CharField(_("村民小组"), max_length=64, blank=True)
+    household_size = models.PositiveSmallIntegerField(_("保障人数"), null=True, blank=True)
+    amount = models.DecimalField(_("金额（元）"), max_digits=12, decimal_places=2, null=True, blank=True)
+    assistance_class = models.CharField(_("类别/档次"), max_length=32, blank=True)
+    id_masked = models.CharField(_("身份证号（脱敏）"), max_length=24, blank=True)
+    id_encrypted = models.TextField(blank=True)
+    bank_account_encrypted = models.TextField(blank=True)
+    remark = models.CharField(_("备注"), max_length=200, blank=True)
+    source_row = models.PositiveIntegerField(_("原表行号"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("名单条目")
+        verbose_name_plural = _("名单条目")
+        ordering = ["revision", "position", "id"]
+        indexes = [models.Index(fields=["revision", "position"])]
+
+    def __str__(self):
+        return self.name
+
+
+class LedgerLine(models.Model):
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="ledger_lines")
+    position = models.PositiveIntegerField(default=0)
+    date = models.DateField(_("日期"))
+    voucher_no = models.CharField(_("凭证号"), max_length=32, blank=True)
+    summary = models.CharField(_("摘要"), max_length=200)
+    income = models.DecimalField(_("收入"), max_digits=14, decimal_places=2, default=0)
+    expense = models.DecimalField(_("支出"), max_digits=14, decimal_places=2, default=0)
+    balance = models.DecimalField(_("余额"), max_digits=14, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("收支明细")
+        verbose_name_plural = _("收支明细")
+        ordering = ["revision", "position", "id"]
+
+
+class Attachment(models.Model):
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="attachments")
+    title = models.CharField(_("标题"), max_length=200)
+    file = models.FileField(_("文件"), upload_to="attachments/%Y/%m/")
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+
+    def __str__(self):
+        return self.title
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", _("排队中")
+    VALIDATING = "validating", _("校验中")
+    READY = "ready", _("可导入")
+    INVALID = "invalid", _("有错误")
+    FAILED = "failed", _("无法读取")
+    IMPORTED = "imported", _("已导入")
+    EXPIRED = "expired", _("已过期")
+
+
+class ImportJob(models.Model):
+    """One uploaded roster and its validation result: the preview that survives reloads."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("上传人")
+    )
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+", verbose_name=_("村"))
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+", verbose_name=_("类别"))
+    period = models.CharField(_("期间"), max_length=10)
+    phase = models.CharField(_("阶段"), max_length=8, choices=Phase.choices)
+    file = models.FileField(storage=private_storage, upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("文件名"), max_length=255)
+    sha256 = models.CharField(max_length=64)
+    sheet_name = models.CharField(_("工作表"), max_length=128, blank=True)
+    status = models.CharField(_("状态"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.PENDING)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_processed = models.PositiveIntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True)
+    disclosure = models.ForeignKey(Disclosure, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revision = models.ForeignKey(Revision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("名单导入")
+        verbose_name_plural = _("名单导入")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.original_name

@@ -1,0 +1,99 @@
+"""Append-only audit events and the seals that chain them.
+
+Events are inserted freely by every service (no global lock on the write
+path); ``seal_pending`` later chains unsealed events in id order by inserting
+one ``AuditSeal`` per event. Both tables refuse UPDATE and DELETE: the ORM
+here, and a database trigger installed by the migration.
+"""
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AppendOnlyError(Exception):
+    """Raised when code tries to change or delete an audit record."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("audit records are append-only")
+
+    def delete(self):
+        raise AppendOnlyError("audit records are append-only")
+
+    _raw_delete = delete
+
+
+class AppendOnlyModel(models.Model):
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("audit records are append-only")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("audit records are append-only")
+
+
+class AuditEvent(AppendOnlyModel):
+    created_at = models.DateTimeField(_("时间"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+    )
+    actor_label = models.CharField(_("操作人名称"), max_length=150, blank=True)
+    action = models.CharField(_("操作"), max_length=64, db_index=True)
+    content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    object_id = models.CharField(max_length=64, blank=True, db_index=True)
+    object_repr = models.CharField(_("对象"), max_length=200, blank=True)
+    division = models.ForeignKey(
+        "villages.Division",
+        verbose_name=_("所属区划"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+    )
+    changes = models.JSONField(_("变更"), default=dict, blank=True)
+    reason = models.TextField(_("原因"), blank=True)
+    ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
+    data = models.JSONField(_("附加数据"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("审计事件")
+        verbose_name_plural = _("审计事件")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "id"])]
+        default_permissions = ("view",)
+
+    def __str__(self):
+        return f"#{self.pk} {self.action} {self.object_repr}"
+
+
+class AuditSeal(AppendOnlyModel):
+    """Hash link for one event: hash = sha256(prev_hash + canonical event)."""
+
+    event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="seal", db_constraint=False)
+    seq = models.BigIntegerField(unique=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+    sealed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("审计封存")
+        verbose_name_plural = _("审计封存")
+        ordering = ["seq"]
+        default_permissions = ("view",)

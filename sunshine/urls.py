@@ -1,0 +1,34 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import TemplateView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from . import views
+
+admin.site.site_header = "阳光村务管理后台"
+admin.site.site_title = "阳光村务管理后台"
+admin.site.index_title = "工作台"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("kiosk/", views.kiosk_toggle, name="kiosk-toggle"),
+    path("healthz", views.healthz, name="healthz"),
+    path("robots.txt", TemplateView.as_view(template_name="robots.txt", content_type="text/plain")),
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("api/v1/", include("villages.api_urls")),
+    path("api/v1/", include("disclosures.api_urls")),
+    path("api/v1/", include("complaints.api_urls")),
+    path("open311/v2/", include("complaints.open311_urls")),
+    path("complaints/", include("complaints.urls")),
+    path("", include("disclosures.urls")),
+    path("", include("villages.urls")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,83 @@
+"""People and places every story can use.
+
+The world: county 测试县 with townships 一乡 (t1) and 二乡 (t2); t1 has villages
+甲村 (v1, with 一组) and 乙村 (v2); t2 has 丙村 (v3). Staff are named for who
+they are and where: ``clerk_v1`` is 甲村's clerk, ``reviewer_t1`` reviews 一乡.
+"""
+
+import pytest
+from django.db import connection
+
+from tests import factories as f
+from villages.models import Role
+
+
+@pytest.fixture(autouse=True)
+def _audit_purge_for_flush(request):
+    """Let the flush after a transactional test empty the append-only audit tables (PostgreSQL)."""
+    if not ({"transactional_db", "live_server"} & set(request.fixturenames)):
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    yield
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET sunshine.audit_purge = 'on'")
+
+
+@pytest.fixture
+def world(db):
+    county = f.county("测试县", code="990100000000")
+    t1 = f.township(county, "一乡", code="990101000000")
+    t2 = f.township(county, "二乡", code="990102000000")
+    v1 = f.village(t1, "甲村", code="990101001000")
+    v2 = f.village(t1, "乙村", code="990101002000")
+    v3 = f.village(t2, "丙村", code="990102001000")
+    g1 = f.group(v1, "一组")
+    return type("World", (), {"county": county, "t1": t1, "t2": t2, "v1": v1, "v2": v2, "v3": v3, "g1": g1})
+
+
+@pytest.fixture
+def clerk_v1(world):
+    return f.staff("clerk_v1", Role.VILLAGE_CLERK, world.v1)
+
+
+@pytest.fixture
+def clerk_v3(world):
+    return f.staff("clerk_v3", Role.VILLAGE_CLERK, world.v3)
+
+
+@pytest.fixture
+def reviewer_t1(world):
+    return f.staff("reviewer_t1", Role.TOWNSHIP_REVIEWER, world.t1)
+
+
+@pytest.fixture
+def reviewer_t2(world):
+    return f.staff("reviewer_t2", Role.TOWNSHIP_REVIEWER, world.t2)
+
+
+@pytest.fixture
+def discipline_t1(world):
+    return f.staff("discipline_t1", Role.TOWNSHIP_DISCIPLINE, world.t1)
+
+
+@pytest.fixture
+def discipline_t2(world):
+    return f.staff("discipline_t2", Role.TOWNSHIP_DISCIPLINE, world.t2)
+
+
+@pytest.fixture
+def inspector(world):
+    return f.staff("inspector", Role.COUNTY_INSPECTOR, world.county)
+
+
+@pytest.fixture
+def county_admin(world):
+    return f.staff("county_admin", Role.COUNTY_ADMIN, world.county)
+
+
+@pytest.fixture
+def other_county_inspector(db):
+    other = f.county("别县", code="990200000000")
+    return f.staff("inspector_other", Role.COUNTY_INSPECTOR, other)

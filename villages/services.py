@@ -1,0 +1,109 @@
+"""State changes for divisions and staff roles; each writes one audit event."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from sunshine.audit.services import audit_record, diff, snapshot
+
+from .models import Division, Membership
+from .permissions import can
+
+DIVISION_FIELDS = ("code", "name", "level", "parent", "sort_order")
+
+
+def division_save(*, actor, division):
+    """Create or update a division (admin form already applied the values)."""
+    target = division.parent if division.pk is None and division.parent_id else division
+    if target is None or not can(actor, "division.change", target):
+        raise PermissionDenied
+    division.full_clean()
+    with transaction.atomic():
+        if division.pk is None:
+            division.save()
+            audit_record(
+                actor=actor,
+                action="division.created",
+                obj=division,
+                changes=diff({}, snapshot(division, DIVISION_FIELDS)),
+            )
+            return division
+        before = Division.objects.select_for_update().get(pk=division.pk)
+        moved = before.parent_id != division.parent_id
+        division.save()
+        if moved:
+            _rebuild_paths(division)
+        audit_record(
+            actor=actor,
+            action="division.changed",
+            obj=division,
+            changes=diff(snapshot(before, DIVISION_FIELDS), snapshot(division, DIVISION_FIELDS)),
+        )
+    return division
+
+
+def _rebuild_paths(root):
+    for child in root.children.all():
+        child.save()
+        _rebuild_paths(child)
+
+
+def membership_grant(*, actor, user, division, role):
+    if not can(actor, "membership.change", division):
+        raise PermissionDenied
+    membership = Membership(user=user, division=division, role=role)
+    membership.full_clean()
+    with transaction.atomic():
+        membership.save()
+        audit_record(
+            actor=actor,
+            action="membership.granted",
+            obj=membership,
+            division=division,
+            changes={"user": [None, user.get_username()], "role": [None, role]},
+        )
+    return membership
+
+
+def membership_change(*, actor, membership):
+    """Save an edited membership (user, division or role changed in the admin)."""
+    with transaction.atomic():
+        before = Membership.objects.select_for_update().select_related("division").get(pk=membership.pk)
+        if not (
+            can(actor, "membership.change", before.division) and can(actor, "membership.change", membership.division)
+        ):
+            raise PermissionDenied
+        membership.full_clean()
+        membership.save()
+        fields = ("user", "division", "role")
+        audit_record(
+            actor=actor,
+            action="membership.changed",
+            obj=membership,
+            changes=diff(snapshot(before, fields), snapshot(membership, fields)),
+        )
+    return membership
+
+
+def membership_revoke(*, actor, membership):
+    if not can(actor, "membership.change", membership.division):
+        raise PermissionDenied
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="membership.revoked",
+            obj=membership,
+            changes={"user": [membership.user.get_username(), None], "role": [membership.role, None]},
+        )
+        membership.delete()
+
+
+def division_delete(*, actor, division):
+    if not can(actor, "division.change", division):
+        raise PermissionDenied
+    if division.children.exists():
+        raise ValidationError("该区划下还有下级区划，不能删除。")
+    with transaction.atomic():
+        audit_record(
+            actor=actor, action="division.deleted", obj=division, changes=diff(snapshot(division, DIVISION_FIELDS), {})
+        )
+        division.delete()
