@@ -1,8 +1,11 @@
 import django_filters
 from rest_framework import viewsets
 
-from .models import Division
-from .serializers import DivisionSerializer
+from sunshine.api_permissions import HasRolePermission
+
+from .models import Division, Membership
+from .selectors import scope_for
+from .serializers import DivisionSerializer, MembershipSerializer
 
 
 class DivisionFilter(django_filters.FilterSet):
@@ -24,3 +27,16 @@ class DivisionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = DivisionSerializer
     filterset_class = DivisionFilter
     lookup_field = "code"
+
+
+class MembershipViewSet(viewsets.ReadOnlyModelViewSet):
+    """Staff: the roles held inside your jurisdiction."""
+
+    serializer_class = MembershipSerializer
+    permission_classes = [HasRolePermission]
+    required_perm = "membership.view"
+    filterset_fields = ("role", "division")
+
+    def get_queryset(self):
+        queryset = Membership.objects.select_related("user", "division").order_by("id")
+        return scope_for(queryset, self.request.user, self.required_perm)

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from .models import Division
+from .models import Division, Membership
 
 
 class DivisionSerializer(serializers.ModelSerializer):
@@ -9,3 +9,12 @@ class DivisionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Division
         fields = ("id", "code", "name", "level", "parent", "parent_code")
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+    division_code = serializers.CharField(source="division.code", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ("id", "username", "division", "division_code", "role", "created_at")

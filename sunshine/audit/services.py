@@ -5,6 +5,7 @@ commits or rolls back with the change it records. Events never hold full ID
 numbers, phones or bank accounts: pass masked values only.
 """
 
+import datetime
 import hashlib
 import json
 
@@ -40,13 +41,16 @@ def diff(before, after):
 
 
 def _division_id_of(obj):
+    """The division an event is filed under, so inspectors see it in their jurisdiction."""
+    from villages.permissions import jurisdiction_of
+
     if obj is None:
         return None
-    for attr in ("audit_division_id", "division_id"):
-        value = getattr(obj, attr, None)
-        if value is not None:
-            return value
-    return None
+    try:
+        division = jurisdiction_of(obj)
+    except AttributeError:
+        return None
+    return division.pk if division is not None else None
 
 
 def build_event(*, actor, action, obj=None, division=None, changes=None, reason="", data=None, object_repr=None):
@@ -81,7 +85,7 @@ def audit_record_many(events):
 
 
 def canonical(event):
-    created = event.created_at.astimezone(timezone.UTC).isoformat(timespec="microseconds")
+    created = event.created_at.astimezone(datetime.UTC).isoformat(timespec="microseconds")
     payload = {
         "id": event.pk,
         "created_at": created,
