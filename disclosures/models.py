@@ -146,6 +146,88 @@ class RevisionState(models.TextChoices):
     SUPERSEDED = "superseded", _("已被更正")
 
 
+class Move:
+    """One allowed move: from which states (per review chain), to which state, under which permission."""
+
+    def __init__(self, name, sources, target, perm, *, needs_reason=False, label=""):
+        self.name, self.sources, self.target, self.perm = name, sources, target, perm
+        self.needs_reason, self.label = needs_reason, label
+
+    def allowed_from(self, state, chain):
+        sources = self.sources.get(chain, ()) if isinstance(self.sources, dict) else self.sources
+        return state in sources
+
+
+_BOTH = (ReviewChain.REVIEWER_AND_DISCIPLINE, ReviewChain.REVIEWER_ONLY)
+_IN_REVIEW = {
+    ReviewChain.REVIEWER_AND_DISCIPLINE: (
+        RevisionState.SUBMITTED,
+        RevisionState.TOWNSHIP_APPROVED,
+        RevisionState.DISCIPLINE_APPROVED,
+    ),
+    ReviewChain.REVIEWER_ONLY: (RevisionState.SUBMITTED, RevisionState.TOWNSHIP_APPROVED),
+}
+
+# The review of one revision (a first publication or a correction). The disclosure's status
+# mirrors these moves until its first publication; afterwards it stays published.
+REVISION_MOVES = {
+    m.name: m
+    for m in (
+        Move(
+            "submit",
+            (RevisionState.DRAFT, RevisionState.RETURNED),
+            RevisionState.SUBMITTED,
+            "disclosure.submit",
+            label=_("提交审核"),
+        ),
+        Move(
+            "approve_township",
+            dict.fromkeys(_BOTH, (RevisionState.SUBMITTED,)),
+            RevisionState.TOWNSHIP_APPROVED,
+            "disclosure.approve_township",
+            label=_("乡镇审核通过"),
+        ),
+        Move(
+            "approve_discipline",
+            {ReviewChain.REVIEWER_AND_DISCIPLINE: (RevisionState.TOWNSHIP_APPROVED,)},
+            RevisionState.DISCIPLINE_APPROVED,
+            "disclosure.approve_discipline",
+            label=_("纪委审核通过"),
+        ),
+        Move(
+            "publish",
+            {
+                ReviewChain.REVIEWER_AND_DISCIPLINE: (RevisionState.DISCIPLINE_APPROVED,),
+                ReviewChain.REVIEWER_ONLY: (RevisionState.TOWNSHIP_APPROVED,),
+            },
+            RevisionState.PUBLISHED,
+            "disclosure.publish",
+            label=_("公开"),
+        ),
+        Move("return", _IN_REVIEW, RevisionState.RETURNED, "disclosure.return", needs_reason=True, label=_("退回")),
+    )
+}
+
+# Moves of a published disclosure as a whole. ``confirm`` is made by the periodic tick only.
+DISCLOSURE_MOVES = {
+    m.name: m
+    for m in (
+        Move("confirm", (Status.PUBLISHED,), Status.CONFIRMED, None, label=_("公示期满确认")),
+        Move("archive", (Status.PUBLISHED, Status.CONFIRMED), Status.ARCHIVED, "disclosure.archive", label=_("归档")),
+        Move(
+            "take_down",
+            (Status.PUBLISHED, Status.CONFIRMED, Status.ARCHIVED),
+            Status.TAKEN_DOWN,
+            "disclosure.take_down",
+            needs_reason=True,
+            label=_("撤下"),
+        ),
+    )
+}
+# What the public may see.
+PUBLIC_STATUSES = (Status.PUBLISHED, Status.CONFIRMED, Status.ARCHIVED)
+
+
 class Revision(models.Model):
     disclosure = models.ForeignKey(
         Disclosure, verbose_name=_("公开事项"), on_delete=models.CASCADE, related_name="revisions"

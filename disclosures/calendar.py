@@ -1,0 +1,119 @@
+"""The disclosure calendar: which disclosures each village owes, from each category's cadence.
+
+村委会组织法 art.30: general matters at least quarterly, finances monthly where busy, major matters
+at once. A period is owed once it has ended; it is due ``DISCLOSURE_GRACE_DAYS`` after its end.
+Only the most recent periods are checked (``LOOKBACK``), so a village that joined recently is not
+flagged for years before it used the system. Per-event categories owe nothing on a calendar.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Cadence, Category, Disclosure, Kind, Phase
+
+LOOKBACK = {Cadence.MONTHLY: 3, Cadence.QUARTERLY: 2, Cadence.YEARLY: 1}
+
+
+def grace_days():
+    return getattr(settings, "DISCLOSURE_GRACE_DAYS", 10)
+
+
+def _month_start(year, month):
+    while month <= 0:
+        year, month = year - 1, month + 12
+    while month > 12:
+        year, month = year + 1, month - 12
+    return dt.date(year, month, 1)
+
+
+def ended_periods(cadence, today):
+    """``[(period key, due date)]`` for the last finished periods, newest first."""
+    grace = dt.timedelta(days=grace_days())
+    result = []
+    if cadence == Cadence.MONTHLY:
+        for back in range(1, LOOKBACK[cadence] + 1):
+            start = _month_start(today.year, today.month - back)
+            end = _month_start(start.year, start.month + 1)
+            result.append((f"{start:%Y-%m}", end + grace))
+    elif cadence == Cadence.QUARTERLY:
+        quarter = (today.month - 1) // 3
+        for back in range(1, LOOKBACK[cadence] + 1):
+            start = _month_start(today.year, quarter * 3 + 1 - 3 * back)
+            end = _month_start(start.year, start.month + 3)
+            result.append((f"{start.year}-Q{(start.month - 1) // 3 + 1}", end + grace))
+    elif cadence == Cadence.YEARLY:
+        for back in range(1, LOOKBACK[cadence] + 1):
+            year = today.year - back
+            result.append((str(year), dt.date(year + 1, 1, 1) + grace))
+    return result
+
+
+class Standing:
+    ON_TIME = "on_time"
+    LATE = "late"
+    OVERDUE = "overdue"
+    PENDING = "pending"
+
+
+STANDING_LABELS = {
+    Standing.ON_TIME: _("按时公开"),
+    Standing.LATE: _("逾期后公开"),
+    Standing.OVERDUE: _("逾期未公开"),
+    Standing.PENDING: _("未到期"),
+}
+
+
+@dataclass
+class Obligation:
+    division: object
+    category: Category
+    period: str
+    phase: str
+    due: dt.date
+    disclosure: Disclosure | None
+    standing: str
+
+    @property
+    def standing_label(self):
+        return STANDING_LABELS[self.standing]
+
+    @property
+    def is_overdue(self):
+        return self.standing == Standing.OVERDUE
+
+
+def obligations(villages, *, today=None, only_overdue=False):
+    """What ``villages`` owe for the recent periods, with their standing. Two queries."""
+    today = today or timezone.localdate()
+    villages = list(villages)
+    categories = [c for c in Category.objects.filter(is_active=True) if c.cadence in LOOKBACK]
+    wanted = {}
+    for category in categories:
+        phase = Phase.POST if category.kind == Kind.ROSTER else Phase.SINGLE
+        for period, due in ended_periods(category.cadence, today):
+            wanted[(category.pk, period, phase)] = (category, due)
+    periods = {p for (_, p, _) in wanted}
+    found = {
+        (d.division_id, d.category_id, d.period, d.phase): d
+        for d in Disclosure.objects.filter(division__in=villages, category__in=categories, period__in=periods).only(
+            "pk", "division_id", "category_id", "period", "phase", "status", "first_published_at"
+        )
+    }
+    result = []
+    for village in villages:
+        for (category_id, period, phase), (category, due) in wanted.items():
+            disclosure = found.get((village.pk, category_id, period, phase))
+            published = disclosure.first_published_at if disclosure else None
+            if published is not None:
+                standing = Standing.ON_TIME if timezone.localdate(published) <= due else Standing.LATE
+            else:
+                standing = Standing.OVERDUE if due < today else Standing.PENDING
+            if only_overdue and standing != Standing.OVERDUE:
+                continue
+            result.append(Obligation(village, category, period, phase, due, disclosure, standing))
+    result.sort(key=lambda o: (o.division.path, o.category.sort_order, o.period))
+    return result

@@ -1,0 +1,152 @@
+"""Reconciliation of a post-disbursement roster, as offices really publish (DESIGN §9).
+
+A 低保 pre-disbursement notice lists only households newly approved or changed; the monthly payout
+names everyone paid. So the payout for a period is compared with the previous period's payout plus
+every pre roster published since (and the pre roster it is explicitly linked to).
+People are matched by keyed hash, falling back to name and group.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Q, TextChoices
+from django.utils.translation import gettext_lazy as _
+
+from .diffs import entry_key
+from .models import PUBLIC_STATUSES, Disclosure, Phase, RosterEntry
+
+
+class Outcome(TextChoices):
+    AS_ANNOUNCED = "as_announced", _("按公示发放")
+    CONTINUING = "continuing", _("继续发放")
+    AMOUNT_DIFFERS = "amount_differs", _("发放金额与公示不同")
+    AMOUNT_CHANGED = "amount_changed", _("金额较上期变化但未公示")
+    PAID_NOT_ANNOUNCED = "paid_not_announced", _("已发放但未公示")
+    ANNOUNCED_NOT_PAID = "announced_not_paid", _("已公示但未发放")
+    STOPPED = "stopped", _("上期发放、本期未发放")
+
+
+ANOMALIES = {Outcome.AMOUNT_DIFFERS, Outcome.AMOUNT_CHANGED, Outcome.PAID_NOT_ANNOUNCED, Outcome.ANNOUNCED_NOT_PAID}
+
+
+@dataclass
+class Row:
+    name: str
+    group: str
+    outcome: str
+    announced: Decimal | None = None
+    previous: Decimal | None = None
+    paid: Decimal | None = None
+
+    @property
+    def outcome_label(self):
+        return Outcome(self.outcome).label
+
+    @property
+    def is_anomaly(self):
+        return self.outcome in ANOMALIES
+
+
+@dataclass
+class Total:
+    outcome: str
+    count: int = 0
+    announced: Decimal = Decimal("0")
+    paid: Decimal = Decimal("0")
+
+    @property
+    def label(self):
+        return Outcome(self.outcome).label
+
+    @property
+    def is_anomaly(self):
+        return self.outcome in ANOMALIES
+
+
+@dataclass
+class Reconciliation:
+    post: Disclosure
+    previous: Disclosure | None
+    pres: list
+    rows: list = field(default_factory=list)
+
+    @property
+    def totals(self):
+        by = {o: Total(outcome=o) for o in Outcome.values}
+        for row in self.rows:
+            total = by[row.outcome]
+            total.count += 1
+            total.announced += row.announced or 0
+            total.paid += row.paid or 0
+        return [t for t in by.values() if t.count]
+
+    @property
+    def paid_total(self):
+        return sum((r.paid or 0 for r in self.rows), Decimal("0"))
+
+    @property
+    def announced_total(self):
+        return sum((r.announced or 0 for r in self.rows), Decimal("0"))
+
+    @property
+    def anomaly_count(self):
+        return sum(1 for r in self.rows if r.is_anomaly)
+
+
+def reconcile(post):
+    """The reconciliation of a published post roster (four queries whatever its size)."""
+    if post.phase != Phase.POST or post.current_revision_id is None:
+        return None
+    siblings = Disclosure.objects.filter(
+        division_id=post.division_id, category_id=post.category_id, status__in=PUBLIC_STATUSES
+    ).exclude(current_revision=None)
+    previous = siblings.filter(phase=Phase.POST, period__lt=post.period).order_by("-period").first()
+    pre_filter = Q(phase=Phase.PRE, period__lte=post.period)
+    if previous is not None:
+        pre_filter &= Q(period__gt=previous.period)
+    if post.pre_disclosure_id:
+        pre_filter |= Q(pk=post.pre_disclosure_id)
+    pres = list(siblings.filter(pre_filter).order_by("period", "pk"))
+    revision_ids = [post.current_revision_id, *(p.current_revision_id for p in pres)]
+    if previous is not None:
+        revision_ids.append(previous.current_revision_id)
+    by_revision = {}
+    for entry in RosterEntry.objects.filter(revision_id__in=revision_ids).only(
+        "revision_id", "person_key", "name", "group", "amount", "position"
+    ):
+        by_revision.setdefault(entry.revision_id, []).append(entry)
+
+    def keyed(revision_id):
+        return {entry_key(e): e for e in by_revision.get(revision_id, [])}
+
+    paid = keyed(post.current_revision_id)
+    before = keyed(previous.current_revision_id) if previous else {}
+    announced = {}
+    for pre in pres:  # later notices override earlier ones
+        announced.update(keyed(pre.current_revision_id))
+
+    rows = []
+    for key, entry in paid.items():
+        row = Row(name=entry.name, group=entry.group, outcome="", paid=entry.amount)
+        if key in announced:
+            row.announced = announced[key].amount
+            row.outcome = Outcome.AS_ANNOUNCED if row.announced == entry.amount else Outcome.AMOUNT_DIFFERS
+        elif key in before:
+            row.previous = before[key].amount
+            row.outcome = Outcome.CONTINUING if row.previous == entry.amount else Outcome.AMOUNT_CHANGED
+        else:
+            row.outcome = Outcome.PAID_NOT_ANNOUNCED
+        if key in before:
+            row.previous = before[key].amount
+        rows.append(row)
+    for key, entry in announced.items():
+        if key not in paid:
+            rows.append(
+                Row(name=entry.name, group=entry.group, outcome=Outcome.ANNOUNCED_NOT_PAID, announced=entry.amount)
+            )
+    for key, entry in before.items():
+        if key not in paid and key not in announced:
+            rows.append(Row(name=entry.name, group=entry.group, outcome=Outcome.STOPPED, previous=entry.amount))
+    order = {o: i for i, o in enumerate(Outcome.values)}
+    rows.sort(key=lambda r: (not r.is_anomaly, order[r.outcome], r.group, r.name))
+    return Reconciliation(post=post, previous=previous, pres=pres, rows=rows)
