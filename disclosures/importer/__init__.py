@@ -1,0 +1,11 @@
+"""Roster import: read what offices produce, validate row by row, preview, then import all or nothing.
+
+``readers`` opens xlsx/xls/ods/csv into rows of Python values, ``headers`` finds the header
+row and maps columns through the synonym table, ``cells`` normalizes one cell, ``validate``
+turns rows into typed entries or row-numbered errors, and ``services`` holds the
+preview/confirm transitions of an ``ImportJob``.
+"""
+
+from .errors import ImportFileError
+
+__all__ = ["ImportFileError"]

@@ -1,0 +1,448 @@
+"""The import's transitions: upload → (validate) → preview → confirm, each in its own function.
+
+An ``ImportJob`` row is the preview: it holds the stored upload (private storage) and the
+validation result, so it survives reloads and works across server processes. The result
+holds counts, errors and warnings with names and masked IDs only; confirming reads the file
+again (its sha256 must match) and imports every row in one transaction, or none.
+"""
+
+import datetime
+import hashlib
+import logging
+import re
+import threading
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from disclosures.models import ImportJob, ImportStatus, Kind, Phase, RevisionState, RosterEntry
+from disclosures.services import disclosure_open_draft, revision_replace_entries
+from sunshine.audit.services import audit_record
+from sunshine.identity import encrypt, mask_id, person_key
+from villages.models import StaffRelative
+from villages.permissions import can
+
+from .errors import ImportFileError
+from .readers import encoding_label, open_book
+from .validate import validate_rows
+
+logger = logging.getLogger(__name__)
+
+S = ImportStatus
+# The allowed moves of an import job; every status change goes through _move().
+IMPORT_MOVES = {
+    S.PENDING: {S.VALIDATING, S.FAILED, S.EXPIRED},
+    S.VALIDATING: {S.READY, S.INVALID, S.FAILED, S.PENDING, S.EXPIRED},
+    S.READY: {S.IMPORTED, S.PENDING, S.EXPIRED},
+    S.INVALID: {S.PENDING, S.EXPIRED},
+    S.FAILED: {S.EXPIRED},
+    S.IMPORTED: set(),
+    S.EXPIRED: set(),
+}
+ROSTER_PHASES = (Phase.PRE, Phase.POST)
+PERIOD_PATTERN = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?|-Q[1-4])?$")
+MAX_LISTED = 2000  # errors/warnings kept in the preview; the counts are always complete
+PREVIEW_ROWS = 20
+STALE_AFTER = datetime.timedelta(minutes=30)
+
+
+def sync_rows():
+    """Files with at most this many rows are validated inside the upload request."""
+    return getattr(settings, "ROSTER_IMPORT_SYNC_ROWS", 3000)
+
+
+def _move(job, status, **fields):
+    if status not in IMPORT_MOVES[job.status]:
+        raise ValidationError(
+            _("导入任务状态为“%(old)s”，不能变为“%(new)s”。")
+            % {"old": job.get_status_display(), "new": S(status).label}
+        )
+    job.status = status
+    for name, value in fields.items():
+        setattr(job, name, value)
+    job.save(update_fields=["status", *fields])
+
+
+def check_target(*, actor, division, category, period, phase):
+    """Raise PermissionDenied/ValidationError unless ``actor`` may import this roster."""
+    if not can(actor, "roster.import", division):
+        raise PermissionDenied
+    if category.kind != Kind.ROSTER:
+        raise ValidationError(_("“%(name)s”不是名单类公开事项，不能导入名单。") % {"name": category.name})
+    if phase not in ROSTER_PHASES:
+        raise ValidationError(_("阶段应为“拟享受名单公示”(pre) 或“发放结果公开”(post)。"))
+    if not PERIOD_PATTERN.match(period or ""):
+        raise ValidationError(_("期间格式不对：应写成 2026-11、2026-Q4、2026 或 2026-11-23。"))
+
+
+def roster_import_upload(*, actor, division, category, period, phase, file, original_name=None, sheet_name=""):
+    """Store an upload as an ImportJob and validate it (inline when small, in the background when large).
+
+    A file that cannot be read raises ImportFileError before anything is written.
+    """
+    check_target(actor=actor, division=division, category=category, period=period, phase=phase)
+    original_name = original_name or getattr(file, "name", "") or "upload"
+    data = file.read() if hasattr(file, "read") else bytes(file)
+    book = open_book(data, original_name)
+    if sheet_name and sheet_name not in book.sheets:
+        raise ImportFileError(_("找不到工作表“%(name)s”") % {"name": sheet_name})
+    if not sheet_name and len(book.sheets) == 1:
+        sheet_name = book.sheets[0]
+    rows_total = 0
+    if sheet_name or book.kind == "csv":
+        rows_total = len(book.rows(sheet_name))
+    sha256 = hashlib.sha256(data).hexdigest()
+    suffix = original_name[original_name.rfind(".") :].lower() if "." in original_name else ""
+    with transaction.atomic():
+        job = ImportJob(
+            created_by=actor,
+            division=division,
+            category=category,
+            period=period,
+            phase=phase,
+            original_name=original_name[:255],
+            sha256=sha256,
+            sheet_name=sheet_name,
+            status=S.PENDING,
+            rows_total=rows_total,
+            result={"format": book.kind, "encoding": encoding_label(book.encoding), "sheets": book.sheets},
+            expires_at=timezone.now() + datetime.timedelta(hours=settings.ROSTER_IMPORT_PREVIEW_HOURS),
+        )
+        job.file.save(f"{uuid.uuid4().hex}{suffix}", ContentFile(data), save=False)
+        job.save()
+        audit_record(
+            actor=actor,
+            action="roster_import.uploaded",
+            obj=job,
+            division=division,
+            data={"file": job.original_name, "sha256": sha256, "bytes": len(data), "category": category.slug},
+        )
+    if job.sheet_name or book.kind == "csv":
+        _validate_now_or_later(job)
+    job.refresh_from_db()
+    return job
+
+
+def roster_import_choose_sheet(*, job, actor, sheet_name):
+    """Validate (again) against another visible sheet of the same upload."""
+    if not can(actor, "roster.import", job.division):
+        raise PermissionDenied
+    with transaction.atomic():
+        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if sheet_name not in locked.result.get("sheets", []):
+            raise ValidationError(_("找不到工作表“%(name)s”") % {"name": sheet_name})
+        if locked.status != S.PENDING:
+            _move(locked, S.PENDING)
+        data = locked.file.open("rb").read()
+        locked.file.close()
+        rows_total = len(open_book(data, locked.original_name).rows(sheet_name))
+        result = {k: locked.result[k] for k in ("format", "encoding", "sheets") if k in locked.result}
+        locked.sheet_name, locked.rows_total, locked.rows_processed, locked.result = sheet_name, rows_total, 0, result
+        locked.save(update_fields=["sheet_name", "rows_total", "rows_processed", "result"])
+    _validate_now_or_later(locked)
+    locked.refresh_from_db()
+    return locked
+
+
+def _validate_now_or_later(job):
+    if job.rows_total <= sync_rows():
+        roster_import_validate(job_id=job.pk)
+    else:
+        transaction.on_commit(lambda: start_background_validation(job.pk))
+
+
+def start_background_validation(job_id):
+    """Validate in a daemon thread; if the process dies, ``roster_import_tick`` picks the job up again."""
+    threading.Thread(target=_background, args=(job_id,), daemon=True, name=f"roster-import-{job_id}").start()
+
+
+def _background(job_id):
+    close_old_connections()
+    try:
+        roster_import_validate(job_id=job_id)
+    except Exception:  # the job row records the failure; the thread must not die noisily
+        logger.exception("roster import %s failed", job_id)
+    finally:
+        connection.close()
+
+
+def _claim(job_id):
+    """PENDING → VALIDATING as one conditional UPDATE, so two processes never validate the same job."""
+    claimed = ImportJob.objects.filter(pk=job_id, status=S.PENDING).update(
+        status=S.VALIDATING, rows_processed=0, imported_at=None
+    )
+    return bool(claimed)
+
+
+def _read_rows(job):
+    with job.file.open("rb") as handle:
+        data = handle.read()
+    if hashlib.sha256(data).hexdigest() != job.sha256:
+        raise ImportFileError(_("上传的文件已被改动，请重新上传。"))
+    book = open_book(data, job.original_name)
+    return book.rows(job.sheet_name)
+
+
+def roster_import_validate(*, job_id):
+    """Validate a PENDING job's file into its preview result. Returns the job (or None if someone else has it)."""
+    if not _claim(job_id):
+        return None
+    job = ImportJob.objects.select_related("category", "division").get(pk=job_id)
+
+    def progress(done, total):
+        ImportJob.objects.filter(pk=job_id).update(rows_processed=done, rows_total=total)
+
+    base = {k: job.result[k] for k in ("format", "encoding", "sheets") if k in job.result}
+    try:
+        rows = _read_rows(job)
+        validation = validate_rows(rows, job.category, progress=progress)
+    except ImportFileError as exc:
+        with transaction.atomic():
+            locked = ImportJob.objects.select_for_update().get(pk=job_id)
+            _move(locked, S.FAILED, result={**base, "file_error": str(exc)})
+        return locked
+    warnings = _warnings(job, validation.entries)
+    entries = validation.entries
+    total = sum((e.amount for e in entries if e.amount is not None), Decimal("0"))
+    result = {
+        **base,
+        "sheet": job.sheet_name,
+        **validation.meta,
+        "counts": {
+            "rows": validation.rows_total,
+            "valid": len(entries),
+            "invalid_rows": validation.rows_total - len(entries),
+            "errors": len(validation.errors),
+            "warnings": len(warnings),
+            "skipped": validation.skipped,
+            "amount_total": str(total),
+        },
+        "errors": validation.errors[:MAX_LISTED],
+        "warnings": warnings[:MAX_LISTED],
+        "preview": [
+            {
+                "row": e.row,
+                "name": e.name,
+                "id_masked": mask_id(e.id_number),
+                "group": e.group,
+                "household_size": e.household_size,
+                "amount": None if e.amount is None else str(e.amount),
+                "assistance_class": e.assistance_class,
+            }
+            for e in entries[:PREVIEW_ROWS]
+        ],
+    }
+    with transaction.atomic():
+        locked = ImportJob.objects.select_for_update().get(pk=job_id)
+        _move(
+            locked,
+            S.INVALID if validation.errors else S.READY,
+            result=result,
+            rows_total=validation.rows_total,
+            rows_processed=validation.rows_total,
+        )
+    return locked
+
+
+def _chunks(items, size):
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _warnings(job, entries):
+    """Cross-village duplicates and staff relatives, as warnings (never errors)."""
+    by_key = {person_key(e.id_number): e for e in entries}
+    if not by_key:
+        return []
+    size = 900 if connection.vendor == "sqlite" else 10000
+    warnings = []
+    others = (
+        RosterEntry.objects.filter(
+            revision__disclosure__category=job.category,
+            revision__disclosure__period=job.period,
+            revision__disclosure__phase=job.phase,
+        )
+        .exclude(revision__disclosure__division=job.division)
+        .exclude(revision__state=RevisionState.SUPERSEDED)
+    )
+    found = {}
+    for chunk in _chunks(by_key, size):
+        for key, village in others.filter(person_key__in=chunk).values_list(
+            "person_key", "revision__disclosure__division__name"
+        ):
+            found.setdefault(key, set()).add(village)
+    for key, villages in found.items():
+        entry = by_key[key]
+        names = "、".join(sorted(villages))
+        warnings.append(
+            {
+                "row": entry.row,
+                "kind": "cross_village",
+                "text": _("第 %(row)s 行 %(name)s（%(id)s）也在%(villages)s同类别同期的名单上")
+                % {"row": entry.row, "name": entry.name, "id": mask_id(entry.id_number), "villages": names},
+                "public_text": _("第 %(row)s 行 %(name)s 可能也在其他村同类别同期的名单上，乡镇审核时会核实")
+                % {"row": entry.row, "name": entry.name},
+            }
+        )
+    for chunk in _chunks(by_key, size):
+        for relative in StaffRelative.objects.filter(person_key__in=chunk).select_related("user"):
+            entry = by_key[relative.person_key]
+            staff_name = relative.user.get_full_name() or relative.user.get_username()
+            warnings.append(
+                {
+                    "row": entry.row,
+                    "kind": "relative",
+                    "text": _(
+                        "第 %(row)s 行 %(name)s 是工作人员 %(staff)s 登记的近亲属（%(relation)s），"
+                        "按《最低生活保障审核确认办法》（民发〔2021〕57号）应单独登记备案"
+                    )
+                    % {"row": entry.row, "name": entry.name, "staff": staff_name, "relation": relative.relation},
+                    "public_text": _(
+                        "第 %(row)s 行 %(name)s 与工作人员登记的近亲属一致，"
+                        "按《最低生活保障审核确认办法》（民发〔2021〕57号）应单独登记备案"
+                    )
+                    % {"row": entry.row, "name": entry.name},
+                }
+            )
+    warnings.sort(key=lambda w: (w["row"], w["kind"]))
+    return warnings
+
+
+def warning_text_for(user, job, warning):
+    """Full warning (other village, staff name) for reviewers and inspectors; a neutral one for clerks."""
+    if can(user, "disclosure.approve_township", job.division) or can(user, "audit.view", job.division):
+        return warning["text"]
+    return warning.get("public_text") or warning["text"]
+
+
+def build_entries(validated, category):
+    """Unsaved RosterEntry objects for validated rows (full ID/bank account only where the category stores them)."""
+    key_id = getattr(settings, "IDENTITY_HASH_KEY_ID", 1)
+    stores_full = category.stores_full_id
+    entries = []
+    for e in validated:
+        entries.append(
+            RosterEntry(
+                person_key=person_key(e.id_number),
+                key_id=key_id,
+                name=e.name,
+                group=e.group,
+                household_size=e.household_size,
+                amount=e.amount,
+                assistance_class=e.assistance_class,
+                id_masked=mask_id(e.id_number),
+                id_encrypted=encrypt(e.id_number) if stores_full else "",
+                bank_account_encrypted=encrypt(e.bank_account) if stores_full and e.bank_account else "",
+                remark=e.remark,
+                source_row=e.row,
+            )
+        )
+    return entries
+
+
+def roster_import_confirm(*, job, actor):
+    """Import every row of a READY job into the draft of its disclosure, in one transaction. Returns the revision."""
+    if not can(actor, "roster.import", job.division):
+        raise PermissionDenied
+    now = timezone.now()
+    if ImportJob.objects.filter(pk=job.pk, status=S.READY, expires_at__lte=now).exists():
+        _expire(job.pk)
+    with transaction.atomic():
+        locked = ImportJob.objects.select_for_update().select_related("category", "division").get(pk=job.pk)
+        if locked.status == S.IMPORTED:
+            raise ValidationError(_("这个文件已经导入过了。"))
+        if locked.status == S.EXPIRED:
+            raise ValidationError(_("预览已过期，请重新上传。"))
+        if locked.status != S.READY:
+            raise ValidationError(_("只有校验通过（没有错误）的导入才能确认。"))
+        try:
+            validation = validate_rows(_read_rows(locked), locked.category)
+        except ImportFileError as exc:
+            raise ValidationError(str(exc))
+        if validation.errors:  # cannot happen for an unchanged file; never import on doubt
+            raise ValidationError(_("文件校验有错误，请重新上传。"))
+        revision = disclosure_open_draft(
+            actor=actor,
+            division=locked.division,
+            category=locked.category,
+            period=locked.period,
+            phase=locked.phase,
+        )
+        entries = build_entries(validation.entries, locked.category)
+        counts = locked.result.get("counts", {})
+        revision_replace_entries(
+            actor=actor,
+            revision=revision,
+            entries=entries,
+            source={
+                "import_job": str(locked.pk),
+                "file": locked.original_name,
+                "sha256": locked.sha256,
+                "sheet": locked.sheet_name,
+                "rows": len(entries),
+                "skipped": validation.skipped,
+                "warnings": counts.get("warnings", 0),
+            },
+        )
+        _move(locked, S.IMPORTED, disclosure=revision.disclosure, revision=revision, imported_at=now)
+    return revision
+
+
+def roster_import_file(*, actor, division, category, period, phase, path, sheet_name="", dry_run=False):
+    """Upload a file from disk and, unless ``dry_run`` or it has errors, confirm it. Returns ``(job, revision)``."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    job = roster_import_upload(
+        actor=actor,
+        division=division,
+        category=category,
+        period=period,
+        phase=phase,
+        file=data,
+        original_name=str(path).rsplit("/", 1)[-1],
+        sheet_name=sheet_name,
+    )
+    if job.status == S.PENDING and job.sheet_name:  # large file: validate here instead of in a thread
+        job = roster_import_validate(job_id=job.pk) or job
+    if dry_run or job.status != S.READY:
+        return job, None
+    return job, roster_import_confirm(job=job, actor=actor)
+
+
+def roster_import_tick():
+    """Periodic step: validate waiting jobs, restart stale ones, expire old previews. Idempotent."""
+    now = timezone.now()
+    stale = ImportJob.objects.filter(status=S.VALIDATING, created_at__lt=now - STALE_AFTER, expires_at__gt=now)
+    restarted = stale.update(status=S.PENDING)
+    validated = 0
+    waiting = ImportJob.objects.filter(status=S.PENDING, expires_at__gt=now).values_list("pk", "sheet_name", "result")
+    for job_id, sheet_name, result in waiting:
+        if not sheet_name and result.get("format") != "csv":
+            continue  # the clerk has not picked a sheet yet
+        if roster_import_validate(job_id=job_id) is not None:
+            validated += 1
+    expired = 0
+    old = ImportJob.objects.filter(expires_at__lte=now).exclude(status__in=[S.IMPORTED, S.EXPIRED])
+    for job_id in old.values_list("pk", flat=True):
+        expired += _expire(job_id)
+    return f"validated {validated}, restarted {restarted}, expired {expired}"
+
+
+def _expire(job_id):
+    """Mark a preview expired and delete its stored upload (the personal data in it goes with it)."""
+    with transaction.atomic():
+        locked = ImportJob.objects.select_for_update().get(pk=job_id)
+        if locked.status in (S.IMPORTED, S.EXPIRED):
+            return 0
+        _move(locked, S.EXPIRED, result={k: v for k, v in locked.result.items() if k in ("format", "sheets")})
+    if locked.file:
+        locked.file.delete(save=False)
+        ImportJob.objects.filter(pk=job_id).update(file="")
+    return 1
