@@ -4,7 +4,12 @@ Permissions come from ``villages.permissions`` (role table), never from
 Django's per-model permissions, so one table decides everywhere.
 """
 
+from urllib.parse import urlencode
+
 from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 
 from villages.permissions import can
 from villages.selectors import scope_for
@@ -43,6 +48,14 @@ class JurisdictionAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return self._can(request, self.delete_perm, obj)
+
+    def history_view(self, request, object_id, extra_context=None):
+        """The admin's "history" button opens this object's audit events instead of Django's LogEntry."""
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        query = urlencode({"content_type__id__exact": ContentType.objects.get_for_model(obj).pk, "object_id": obj.pk})
+        return HttpResponseRedirect(f"{reverse('admin:audit_auditevent_changelist')}?{query}")
 
 
 class ReadOnlyAdminMixin:

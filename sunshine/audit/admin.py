@@ -35,6 +35,9 @@ class AuditEventAdmin(ReadOnlyAdminMixin, JurisdictionAdminMixin, admin.ModelAdm
     fields = readonly_fields
     show_full_result_count = False
 
+    def lookup_allowed(self, lookup, value, request=None):
+        return lookup == "object_id" or super().lookup_allowed(lookup, value, request)
+
     @admin.display(description=_("原因"))
     def reason_short(self, obj):
         return (obj.reason[:40] + "…") if len(obj.reason) > 40 else obj.reason

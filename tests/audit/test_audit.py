@@ -117,3 +117,15 @@ def test_inspector_browses_events_in_the_admin_and_cannot_change_them(client, ev
     assert client.post(f"/admin/audit/auditevent/{events[0].pk}/change/", {"reason": "x"}).status_code == 403
     assert client.post(f"/admin/audit/auditevent/{events[0].pk}/delete/", {"post": "yes"}).status_code == 403
     assert client.get("/admin/audit/auditevent/add/").status_code == 403
+
+
+def test_history_button_opens_the_objects_audit_trail(client, world, inspector, county_admin):
+    from villages.services import division_save
+
+    world.v1.name = "甲村（新）"
+    division_save(actor=county_admin, division=world.v1)
+    audit_record(actor=county_admin, action="test.other", obj=world.v2)
+    client.force_login(inspector)
+    response = client.get(f"/admin/villages/division/{world.v1.pk}/history/", follow=True)
+    actions = {event.action for event in response.context["cl"].result_list}
+    assert actions == {"division.changed"}
