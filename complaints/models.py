@@ -1,1 +1,324 @@
-"""Complaint models: see issue 6."""
+"""Complaints (留言/投诉): categories (the Open311 services), complaints, photos, outbox, API keys.
+
+The state lives in ``Complaint.status`` and only ``complaints.services`` changes it.
+Escalation and transfer are moves (they change ``division``/``handler_role``/``level``),
+not states. The filer's identity (name, phone, e-mail) is stored encrypted and shown
+only to the staff handling the complaint.
+"""
+
+import hashlib
+import hmac
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from sunshine.storage import private_storage
+from villages.models import Division, Level, Role
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", _("已提交")
+    ACCEPTED = "accepted", _("已受理")
+    REJECTED = "rejected", _("不予受理")
+    IN_PROGRESS = "in_progress", _("办理中")
+    REPLIED = "replied", _("已答复")
+    CLOSED = "closed", _("已办结")
+
+
+# The one table of allowed state moves: move → (from states, to state); each move has its own service.
+TRANSITIONS = {
+    "accept": ({Status.SUBMITTED}, Status.ACCEPTED),
+    "reject": ({Status.SUBMITTED}, Status.REJECTED),
+    "start": ({Status.ACCEPTED}, Status.IN_PROGRESS),
+    "reply": ({Status.IN_PROGRESS}, Status.REPLIED),
+    "close": ({Status.REPLIED}, Status.CLOSED),
+    "reopen": ({Status.REPLIED, Status.CLOSED}, Status.IN_PROGRESS),  # 不满意 → review one level up
+}
+# States with a running clock that the tick escalates.
+OPEN_STATES = (Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS)
+LEVEL_ORDER = [Level.VILLAGE, Level.TOWNSHIP, Level.COUNTY]
+
+
+class Outcome(models.TextChoices):
+    SUBSTANTIATED = "substantiated", _("属实")
+    PARTLY = "partly", _("部分属实")
+    UNFOUNDED = "unfounded", _("不属实")
+    OUTSIDE_REMIT = "outside_remit", _("不属于受理范围")
+    DUPLICATE = "duplicate", _("重复件")
+
+
+class Rating(models.TextChoices):
+    SATISFIED = "satisfied", _("满意")
+    BASIC = "basic", _("基本满意")
+    UNSATISFIED = "unsatisfied", _("不满意")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("网上留言")
+    PHONE = "phone", _("电话")
+    IN_PERSON = "in_person", _("来访")
+    OPEN311 = "open311", _("接口")
+
+
+class Unit(models.TextChoices):
+    CALENDAR = "calendar", _("自然日")
+    WORKING = "working", _("工作日")
+
+
+class ComplaintCategory(models.Model):
+    """One kind of complaint; the Open311 ``service``."""
+
+    service_code = models.CharField(_("服务代码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=64)
+    description = models.CharField(_("说明"), max_length=200, blank=True)
+    owning_level = models.CharField(
+        _("首办层级"),
+        max_length=16,
+        choices=[
+            (Level.VILLAGE, Level.VILLAGE.label),
+            (Level.TOWNSHIP, Level.TOWNSHIP.label),
+            (Level.COUNTY, Level.COUNTY.label),
+        ],
+        default=Level.VILLAGE,
+    )
+    disclosure_category = models.ForeignKey(
+        "disclosures.Category",
+        verbose_name=_("对应公开类别（异议）"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="complaint_categories",
+    )
+    is_objection = models.BooleanField(_("公示异议"), default=False)
+    keywords = models.CharField(_("关键词"), max_length=200, blank=True)
+    sort_order = models.PositiveIntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("留言类别")
+        verbose_name_plural = _("留言类别")
+        ordering = ["sort_order", "service_code"]
+
+    def __str__(self):
+        return self.name
+
+
+class CountyClock(models.Model):
+    """A county's deadlines per stage; without a row the settings' defaults (信访工作条例) apply."""
+
+    county = models.OneToOneField(
+        Division, verbose_name=_("县"), on_delete=models.CASCADE, related_name="complaint_clock"
+    )
+    acceptance_days = models.PositiveSmallIntegerField(_("受理期限"), default=15)
+    acceptance_unit = models.CharField(_("单位"), max_length=10, choices=Unit.choices, default=Unit.CALENDAR)
+    conclusion_days = models.PositiveSmallIntegerField(_("办结期限"), default=60)
+    conclusion_unit = models.CharField(_("单位"), max_length=10, choices=Unit.choices, default=Unit.CALENDAR)
+    extension_days = models.PositiveSmallIntegerField(_("延期（一次）"), default=30)
+    review_days = models.PositiveSmallIntegerField(_("复查期限"), default=30)
+    review_unit = models.CharField(_("单位"), max_length=10, choices=Unit.choices, default=Unit.CALENDAR)
+    first_contact_hours = models.PositiveSmallIntegerField(
+        _("首次联系时限（小时）"), null=True, blank=True, help_text=_("留空表示不设；例如 24。")
+    )
+
+    class Meta:
+        verbose_name = _("办理时限")
+        verbose_name_plural = _("办理时限")
+
+    def __str__(self):
+        return str(self.county)
+
+    @property
+    def audit_division_id(self):
+        return self.county_id
+
+
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
+
+
+def new_tracking_code():
+    return "".join(secrets.choice(ALPHABET) for _ in range(8))
+
+
+def hash_secret(secret):
+    return hmac.new(settings.SECRET_KEY.encode(), secret.strip().upper().encode(), hashlib.sha256).hexdigest()
+
+
+def phone_key(phone):
+    """Keyed hash of a phone number, for rate limits and matching (never the number itself)."""
+    digits = "".join(ch for ch in str(phone or "") if ch.isdigit())
+    if not digits:
+        return ""
+    return hmac.new(settings.IDENTITY_HASH_KEY.encode(), digits.encode(), hashlib.sha256).hexdigest()
+
+
+class Complaint(models.Model):
+    tracking_code = models.CharField(_("查询码"), max_length=12, unique=True, default=new_tracking_code)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    category = models.ForeignKey(
+        ComplaintCategory, verbose_name=_("类别"), on_delete=models.PROTECT, related_name="complaints"
+    )
+    village = models.ForeignKey(
+        Division, verbose_name=_("所涉村"), on_delete=models.PROTECT, related_name="complaints_about"
+    )
+    township = models.ForeignKey(Division, verbose_name=_("乡镇"), on_delete=models.PROTECT, related_name="+")
+    county = models.ForeignKey(Division, verbose_name=_("县"), on_delete=models.PROTECT, related_name="+")
+    # Who handles it now: the division and the role there.
+    division = models.ForeignKey(
+        Division, verbose_name=_("办理单位"), on_delete=models.PROTECT, related_name="complaints"
+    )
+    level = models.CharField(_("办理层级"), max_length=16, choices=Level.choices, db_index=True)
+    handler_role = models.CharField(_("办理岗位"), max_length=32, choices=Role.choices)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.SUBMITTED)
+    text = models.TextField(_("内容"), max_length=4000)
+    summary = models.CharField(_("公开摘要"), max_length=200, blank=True)
+    description_public = models.BooleanField(_("内容可公开"), default=False)
+    concerns_cadres = models.BooleanField(_("涉及村干部"), default=False)
+    concerns_township_staff = models.BooleanField(_("涉及乡镇干部"), default=False)
+    named_cadre = models.ForeignKey(
+        "villages.VillageCadre", verbose_name=_("所涉村干部"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    # Objections: linked to a disclosure and a stable person key (or entry).
+    disclosure = models.ForeignKey(
+        "disclosures.Disclosure",
+        verbose_name=_("相关公开"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="complaints",
+    )
+    roster_entry = models.ForeignKey(
+        "disclosures.RosterEntry", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    person_key = models.CharField(max_length=64, blank=True, db_index=True)
+    # Identity: encrypted; visible to the handling staff only.
+    anonymous = models.BooleanField(_("匿名"), default=True)
+    filer_name_enc = models.TextField(blank=True)
+    filer_phone_enc = models.TextField(blank=True)
+    filer_email_enc = models.TextField(blank=True)
+    filer_phone_key = models.CharField(max_length=64, blank=True, db_index=True)
+    notify_filer = models.BooleanField(_("短信/邮件通知"), default=False)
+    channel = models.CharField(_("来源"), max_length=16, choices=Channel.choices, default=Channel.WEB)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("代录人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    lat = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    long = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    # Clocks.
+    submitted_at = models.DateTimeField(_("提交时间"), db_index=True)
+    due_at = models.DateTimeField(_("当前期限"), null=True, blank=True, db_index=True)
+    first_contact_due_at = models.DateTimeField(null=True, blank=True)
+    first_contact_at = models.DateTimeField(_("首次联系"), null=True, blank=True)
+    first_contact_alerted = models.BooleanField(default=False)
+    overdue_alerted_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    replied_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    accepted_on_time = models.BooleanField(null=True)
+    concluded_on_time = models.BooleanField(null=True)
+    extended = models.BooleanField(_("已延期"), default=False)
+    extension_reason = models.TextField(_("延期理由"), blank=True)
+    escalation_count = models.PositiveSmallIntegerField(_("上报次数"), default=0)
+    is_review = models.BooleanField(_("复查"), default=False)
+    # Public answers.
+    reject_reason = models.TextField(_("不予受理理由"), blank=True)
+    reply = models.TextField(_("公开答复"), blank=True)
+    outcome = models.CharField(_("办理结果"), max_length=16, choices=Outcome.choices, blank=True)
+    rating = models.CharField(_("评价"), max_length=12, choices=Rating.choices, blank=True)
+    rating_comment = models.CharField(_("评价意见"), max_length=500, blank=True)
+    rated_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("留言投诉")
+        verbose_name_plural = _("留言投诉")
+        ordering = ["due_at", "-submitted_at"]
+        indexes = [models.Index(fields=["status", "due_at"]), models.Index(fields=["township", "status"])]
+
+    def __str__(self):
+        return self.tracking_code
+
+    def check_secret(self, secret):
+        return bool(secret) and hmac.compare_digest(self.secret_hash, hash_secret(secret))
+
+    @property
+    def is_open(self):
+        return self.status in OPEN_STATES
+
+
+class ComplaintPhoto(models.Model):
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="photos")
+    file = models.FileField(storage=private_storage, upload_to="complaints/%Y/%m/")
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    size = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("照片")
+        verbose_name_plural = _("照片")
+
+    def __str__(self):
+        return f"{self.complaint} #{self.pk}"
+
+
+class OutboxChannel(models.TextChoices):
+    CONSOLE = "console", _("控制台")
+    EMAIL = "email", _("电子邮件")
+    SMS = "sms", _("短信")
+
+
+class Outbox(models.Model):
+    """A notification written in the same transaction as the change; ``deliver_outbox`` sends it."""
+
+    channel = models.CharField(max_length=10, choices=OutboxChannel.choices)
+    recipient = models.TextField(blank=True)  # encrypted for filers' phones/e-mails
+    recipient_label = models.CharField(max_length=150, blank=True)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    complaint = models.ForeignKey(Complaint, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("待发通知")
+        verbose_name_plural = _("待发通知")
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.channel} → {self.recipient_label}: {self.subject}"
+
+
+class ApiKey(models.Model):
+    """An Open311 ``api_key`` issued by staff; only its hash is stored."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    prefix = models.CharField(_("前缀"), max_length=8, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(_("有效"), default=True)
+
+    class Meta:
+        verbose_name = _("Open311 密钥")
+        verbose_name_plural = _("Open311 密钥")
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash(raw):
+        return hashlib.sha256(raw.encode()).hexdigest()

@@ -1,0 +1,130 @@
+"""Notifications through an outbox.
+
+Services write ``Outbox`` rows inside their own transaction (so a notice exists
+exactly when the change committed); ``deliver_outbox`` — run by ``manage.py tick``
+— sends them: console by default, e-mail through Django, SMS through a small
+backend interface chosen by ``settings.COMPLAINTS_SMS_BACKEND``.
+"""
+
+import logging
+import sys
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from sunshine.identity import decrypt, encrypt, mask_phone
+
+from .models import Outbox, OutboxChannel
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+
+
+class SmsBackend:
+    """Send one text message; raise on failure so the outbox retries."""
+
+    def send(self, phone, text):  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class ConsoleSmsBackend(SmsBackend):
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stdout
+
+    def send(self, phone, text):
+        self.stream.write(f"[SMS → {mask_phone(phone)}] {text}\n")
+
+
+class MemorySmsBackend(SmsBackend):
+    """For tests: keeps what was sent."""
+
+    outbox = []
+
+    def send(self, phone, text):
+        MemorySmsBackend.outbox.append((phone, text))
+
+
+def sms_backend():
+    dotted = getattr(settings, "COMPLAINTS_SMS_BACKEND", "complaints.notifications.ConsoleSmsBackend")
+    return import_string(dotted)()
+
+
+def staff_message(user, *, subject, body, complaint=None):
+    """An unsaved outbox row for a staff member: e-mail when they have one, else the console log."""
+    if user.email:
+        return Outbox(
+            channel=OutboxChannel.EMAIL,
+            recipient=encrypt(user.email),
+            recipient_label=user.get_username(),
+            subject=subject,
+            body=body,
+            complaint=complaint,
+        )
+    return Outbox(
+        channel=OutboxChannel.CONSOLE,
+        recipient="",
+        recipient_label=user.get_username(),
+        subject=subject,
+        body=body,
+        complaint=complaint,
+    )
+
+
+def filer_message(complaint, *, subject, body, phone="", email=""):
+    """An unsaved outbox row for the filer (SMS preferred), or None when they asked for no notices."""
+    if not complaint.notify_filer:
+        return None
+    if phone:
+        return Outbox(
+            channel=OutboxChannel.SMS,
+            recipient=encrypt(phone),
+            recipient_label=mask_phone(phone),
+            subject=subject,
+            body=body,
+            complaint=complaint,
+        )
+    if email:
+        return Outbox(
+            channel=OutboxChannel.EMAIL,
+            recipient=encrypt(email),
+            recipient_label="filer",
+            subject=subject,
+            body=body,
+            complaint=complaint,
+        )
+    return None
+
+
+def _send(message):
+    if message.channel == OutboxChannel.EMAIL:
+        send_mail(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [decrypt(message.recipient)])
+    elif message.channel == OutboxChannel.SMS:
+        sms_backend().send(decrypt(message.recipient), f"{message.subject} {message.body}")
+    else:
+        log.warning("notice for %s: %s — %s", message.recipient_label, message.subject, message.body)
+
+
+def deliver_outbox(*, limit=500):
+    """Send pending notices. Safe to run twice at once: rows are claimed with SKIP LOCKED."""
+    sent = failed = 0
+    with transaction.atomic():
+        pending = Outbox.objects.filter(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS).order_by("id")
+        if connection.vendor == "postgresql":
+            pending = pending.select_for_update(skip_locked=True)
+        for message in list(pending[:limit]):
+            message.attempts += 1
+            try:
+                _send(message)
+            except Exception as exc:  # a broken channel must not stop the others
+                message.last_error = str(exc)[:500]
+                message.save(update_fields=["attempts", "last_error"])
+                failed += 1
+                continue
+            message.sent_at = timezone.now()
+            message.last_error = ""
+            message.save(update_fields=["attempts", "sent_at", "last_error"])
+            sent += 1
+    return f"outbox: {sent} sent, {failed} failed"

@@ -1,0 +1,123 @@
+"""Read queries shared by admin, API and views."""
+
+from django.db.models import Count, Q
+
+from villages.models import Level
+from villages.permissions import divisions_with
+
+from .models import OPEN_STATES, Complaint, Status
+
+# Complaints the filer's side may still need answered: objections block confirmation.
+UNRESOLVED_STATES = (Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS)
+
+
+def complaints_visible_to(user, perm="complaint.view", queryset=None):
+    """Complaints in the user's jurisdiction for ``perm``.
+
+    Conflict-of-interest routing: one concerning village cadres is invisible to every
+    village-level account, one concerning township staff to every township-level account.
+    """
+    queryset = Complaint.objects.all() if queryset is None else queryset
+    if user.is_superuser:
+        return queryset
+    divisions = divisions_with(user, perm)
+    if not divisions:
+        return queryset.none()
+    condition = Q()
+    for division in divisions:
+        within = Q(division__path__startswith=division.path)
+        if division.level == Level.VILLAGE:
+            within &= Q(concerns_cadres=False, concerns_township_staff=False)
+        elif division.level == Level.TOWNSHIP:
+            within &= Q(concerns_township_staff=False)
+        condition |= within
+    return queryset.filter(condition)
+
+
+def staff_queue(user):
+    """The user's work: visible complaints, open ones first, overdue (earliest deadline) first."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    return (
+        complaints_visible_to(user)
+        .select_related("category", "village", "division")
+        .annotate(
+            open_rank=Case(When(status__in=OPEN_STATES, then=Value(0)), default=Value(1), output_field=IntegerField())
+        )
+        .order_by("open_rank", "due_at", "-submitted_at")
+    )
+
+
+def unresolved_objection_disclosure_ids(disclosure_ids):
+    """Of ``disclosure_ids``, those with objections not yet replied, closed or rejected."""
+    return set(
+        Complaint.objects.filter(disclosure_id__in=list(disclosure_ids), status__in=UNRESOLVED_STATES)
+        .values_list("disclosure_id", flat=True)
+        .distinct()
+    )
+
+
+def public_results():
+    """Closed complaints for 晒单: never identity (callers render only public fields)."""
+    return (
+        Complaint.objects.filter(status=Status.CLOSED)
+        .select_related("category", "village", "township")
+        .only(
+            "tracking_code",
+            "summary",
+            "reply",
+            "outcome",
+            "rating",
+            "submitted_at",
+            "accepted_at",
+            "replied_at",
+            "closed_at",
+            "category__name",
+            "village__name",
+            "village__code",
+            "township__name",
+            "status",
+        )
+        .order_by("-closed_at")
+    )
+
+
+def township_figures():
+    """Per township: received, accepted on time, concluded on time, satisfaction — each with its sample size."""
+    rows = (
+        Complaint.objects.values("township_id", "township__name", "township__code")
+        .annotate(
+            received=Count("id"),
+            accept_n=Count("id", filter=Q(accepted_on_time__isnull=False)),
+            accept_ok=Count("id", filter=Q(accepted_on_time=True)),
+            conclude_n=Count("id", filter=Q(concluded_on_time__isnull=False)),
+            conclude_ok=Count("id", filter=Q(concluded_on_time=True)),
+            rated_n=Count("id", filter=~Q(rating="")),
+            satisfied=Count("id", filter=Q(rating__in=["satisfied", "basic"])),
+        )
+        .order_by("township__code", "township__name")
+    )
+    result = []
+    for row in rows:
+        for key, n in (("accept", "accept_n"), ("conclude", "conclude_n"), ("satisfaction", "rated_n")):
+            ok = {"accept": row["accept_ok"], "conclude": row["conclude_ok"], "satisfaction": row["satisfied"]}[key]
+            row[f"{key}_pct"] = round(100 * ok / row[n]) if row[n] else None
+        result.append(row)
+    return result
+
+
+def recent_public_results(village, limit=3):
+    return list(public_results().filter(village=village)[:limit])
+
+
+def timeline(complaint):
+    """Audit events of this complaint, oldest first (labels only on public pages)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from sunshine.audit.models import AuditEvent
+
+    return list(
+        AuditEvent.objects.filter(
+            content_type=ContentType.objects.get_for_model(Complaint), object_id=str(complaint.pk)
+        ).order_by("id")
+    )
