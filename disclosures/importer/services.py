@@ -9,7 +9,6 @@ again (its sha256 must match) and imports every row in one transaction, or none.
 import datetime
 import hashlib
 import logging
-import re
 import threading
 import uuid
 from decimal import Decimal
@@ -21,8 +20,14 @@ from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from disclosures.models import ImportJob, ImportStatus, Kind, Phase, RevisionState, RosterEntry
-from disclosures.services import disclosure_open_draft, revision_replace_entries
+from disclosures.models import Disclosure, ImportJob, ImportStatus, Kind, RevisionState, RosterEntry, Status
+from disclosures.services import (
+    EDITABLE_REVISION_STATES,
+    disclosure_open_correction,
+    disclosure_open_draft,
+    revision_replace_entries,
+    validate_period_and_phase,
+)
 from sunshine.audit.services import audit_record
 from sunshine.identity import encrypt, mask_id, person_key
 from villages.models import StaffRelative
@@ -30,7 +35,7 @@ from villages.permissions import can
 
 from .errors import ImportFileError
 from .readers import encoding_label, open_book
-from .validate import validate_rows
+from .validate import check_header, validate_rows
 
 logger = logging.getLogger(__name__)
 
@@ -41,12 +46,10 @@ IMPORT_MOVES = {
     S.VALIDATING: {S.READY, S.INVALID, S.FAILED, S.PENDING, S.EXPIRED},
     S.READY: {S.IMPORTED, S.PENDING, S.EXPIRED},
     S.INVALID: {S.PENDING, S.EXPIRED},
-    S.FAILED: {S.EXPIRED},
+    S.FAILED: {S.PENDING, S.EXPIRED},
     S.IMPORTED: set(),
     S.EXPIRED: set(),
 }
-ROSTER_PHASES = (Phase.PRE, Phase.POST)
-PERIOD_PATTERN = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?|-Q[1-4])?$")
 MAX_LISTED = 2000  # errors/warnings kept in the preview; the counts are always complete
 PREVIEW_ROWS = 20
 STALE_AFTER = datetime.timedelta(minutes=30)
@@ -75,10 +78,7 @@ def check_target(*, actor, division, category, period, phase):
         raise PermissionDenied
     if category.kind != Kind.ROSTER:
         raise ValidationError(_("“%(name)s”不是名单类公开事项，不能导入名单。") % {"name": category.name})
-    if phase not in ROSTER_PHASES:
-        raise ValidationError(_("阶段应为“拟享受名单公示”(pre) 或“发放结果公开”(post)。"))
-    if not PERIOD_PATTERN.match(period or ""):
-        raise ValidationError(_("期间格式不对：应写成 2026-11、2026-Q4、2026 或 2026-11-23。"))
+    validate_period_and_phase(category=category, period=period, phase=phase)
 
 
 def roster_import_upload(*, actor, division, category, period, phase, file, original_name=None, sheet_name=""):
@@ -94,9 +94,14 @@ def roster_import_upload(*, actor, division, category, period, phase, file, orig
         raise ImportFileError(_("找不到工作表“%(name)s”") % {"name": sheet_name})
     if not sheet_name and len(book.sheets) == 1:
         sheet_name = book.sheets[0]
-    rows_total = 0
+    rows_total, validation = 0, None
     if sheet_name or book.kind == "csv":
-        rows_total = len(book.rows(sheet_name))
+        rows = book.rows(sheet_name)
+        rows_total = len(rows)
+        if rows_total <= sync_rows():
+            validation = validate_rows(rows, category)  # a file-level problem raises before anything is written
+        else:
+            check_header(rows, category)
     sha256 = hashlib.sha256(data).hexdigest()
     suffix = original_name[original_name.rfind(".") :].lower() if "." in original_name else ""
     with transaction.atomic():
@@ -123,8 +128,11 @@ def roster_import_upload(*, actor, division, category, period, phase, file, orig
             division=division,
             data={"file": job.original_name, "sha256": sha256, "bytes": len(data), "category": category.slug},
         )
-    if job.sheet_name or book.kind == "csv":
-        _validate_now_or_later(job)
+    if validation is not None:
+        _claim(job.pk)
+        _finish(job, validation)
+    elif job.sheet_name or book.kind == "csv":
+        transaction.on_commit(lambda: start_background_validation(job.pk))
     job.refresh_from_db()
     return job
 
@@ -198,15 +206,21 @@ def roster_import_validate(*, job_id):
     def progress(done, total):
         ImportJob.objects.filter(pk=job_id).update(rows_processed=done, rows_total=total)
 
-    base = {k: job.result[k] for k in ("format", "encoding", "sheets") if k in job.result}
     try:
         rows = _read_rows(job)
         validation = validate_rows(rows, job.category, progress=progress)
     except ImportFileError as exc:
+        base = {k: job.result[k] for k in ("format", "encoding", "sheets") if k in job.result}
         with transaction.atomic():
             locked = ImportJob.objects.select_for_update().get(pk=job_id)
             _move(locked, S.FAILED, result={**base, "file_error": str(exc)})
         return locked
+    return _finish(job, validation)
+
+
+def _finish(job, validation):
+    """Store the validation (with database warnings) as the job's preview: READY or INVALID."""
+    base = {k: job.result[k] for k in ("format", "encoding", "sheets") if k in job.result}
     warnings = _warnings(job, validation.entries)
     entries = validation.entries
     total = sum((e.amount for e in entries if e.amount is not None), Decimal("0"))
@@ -239,7 +253,7 @@ def roster_import_validate(*, job_id):
         ],
     }
     with transaction.atomic():
-        locked = ImportJob.objects.select_for_update().get(pk=job_id)
+        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
         _move(
             locked,
             S.INVALID if validation.errors else S.READY,
@@ -347,8 +361,26 @@ def build_entries(validated, category):
     return entries
 
 
-def roster_import_confirm(*, job, actor):
-    """Import every row of a READY job into the draft of its disclosure, in one transaction. Returns the revision."""
+PUBLISHED_STATUSES = (Status.PUBLISHED, Status.CONFIRMED, Status.ARCHIVED)
+
+
+def correction_needed(job):
+    """True when confirming will open a correction of a published roster (a reason is then required)."""
+    disclosure = Disclosure.objects.filter(
+        division=job.division, category=job.category, period=job.period, phase=job.phase
+    ).first()
+    return (
+        disclosure is not None
+        and disclosure.status in PUBLISHED_STATUSES
+        and not disclosure.revisions.filter(state__in=EDITABLE_REVISION_STATES).exists()
+    )
+
+
+def roster_import_confirm(*, job, actor, reason=""):
+    """Import every row of a READY job into the draft of its disclosure, in one transaction. Returns the revision.
+
+    If the roster is already published the import becomes a correction draft, which needs ``reason``.
+    """
     if not can(actor, "roster.import", job.division):
         raise PermissionDenied
     now = timezone.now()
@@ -368,13 +400,21 @@ def roster_import_confirm(*, job, actor):
             raise ValidationError(str(exc))
         if validation.errors:  # cannot happen for an unchanged file; never import on doubt
             raise ValidationError(_("文件校验有错误，请重新上传。"))
-        revision = disclosure_open_draft(
-            actor=actor,
-            division=locked.division,
-            category=locked.category,
-            period=locked.period,
-            phase=locked.phase,
-        )
+        if correction_needed(locked):
+            if not reason.strip():
+                raise ValidationError(_("该名单已经公开，这次导入将作为更正，请填写更正原因。"))
+            disclosure = Disclosure.objects.get(
+                division=locked.division, category=locked.category, period=locked.period, phase=locked.phase
+            )
+            revision = disclosure_open_correction(actor=actor, disclosure=disclosure, reason=reason)
+        else:
+            revision = disclosure_open_draft(
+                actor=actor,
+                division=locked.division,
+                category=locked.category,
+                period=locked.period,
+                phase=locked.phase,
+            )
         entries = build_entries(validation.entries, locked.category)
         counts = locked.result.get("counts", {})
         revision_replace_entries(
@@ -395,7 +435,7 @@ def roster_import_confirm(*, job, actor):
     return revision
 
 
-def roster_import_file(*, actor, division, category, period, phase, path, sheet_name="", dry_run=False):
+def roster_import_file(*, actor, division, category, period, phase, path, sheet_name="", dry_run=False, reason=""):
     """Upload a file from disk and, unless ``dry_run`` or it has errors, confirm it. Returns ``(job, revision)``."""
     with open(path, "rb") as handle:
         data = handle.read()
@@ -413,7 +453,7 @@ def roster_import_file(*, actor, division, category, period, phase, path, sheet_
         job = roster_import_validate(job_id=job.pk) or job
     if dry_run or job.status != S.READY:
         return job, None
-    return job, roster_import_confirm(job=job, actor=actor)
+    return job, roster_import_confirm(job=job, actor=actor, reason=reason)
 
 
 def roster_import_tick():

@@ -103,19 +103,27 @@ def _report_date(rows):
     return ""
 
 
+def check_header(rows, category=None):
+    """The header, or ImportFileError when it is missing or lacks a column the category needs."""
+    header = detect_header(rows, category)
+    missing = [label(f) for f in required_fields(category) if f not in header.columns]
+    if missing:
+        raise ImportFileError(
+            _("表头缺少本类别必需的列：%(missing)s。") % {"missing": "、".join(f"「{m}」" for m in missing)}
+        )
+    if not any(any(not cells.is_blank(v) for v in row) for row in rows[header.data_start :]):
+        raise ImportFileError(_("表头下面没有数据行（表头在第 %(row)s 行）。") % {"row": header.row_index + 1})
+    return header
+
+
 def validate_rows(rows, category=None, *, progress=None, progress_every=2000):
     """Validate every data row under the detected header.
 
     ``progress(done, total)`` is called every ``progress_every`` rows. Returns a ``Validation``;
     raises ImportFileError for problems with the file as a whole (no header, missing columns, no data).
     """
-    header = detect_header(rows, category)
+    header = check_header(rows, category)
     required = required_fields(category)
-    missing = [label(f) for f in required if f not in header.columns]
-    if missing:
-        raise ImportFileError(
-            _("表头缺少本类别必需的列：%(missing)s。") % {"missing": "、".join(f"「{m}」" for m in missing)}
-        )
     result = Validation(header=header)
     columns = header.columns
     header_keys = {normalize_header(v) for v in rows[header.row_index] if v not in (None, "")}
