@@ -81,10 +81,13 @@ def check_target(*, actor, division, category, period, phase):
     validate_period_and_phase(category=category, period=period, phase=phase)
 
 
-def roster_import_upload(*, actor, division, category, period, phase, file, original_name=None, sheet_name=""):
+def roster_import_upload(
+    *, actor, division, category, period, phase, file, original_name=None, sheet_name="", background=True
+):
     """Store an upload as an ImportJob and validate it (inline when small, in the background when large).
 
-    A file that cannot be read raises ImportFileError before anything is written.
+    A file that cannot be read raises ImportFileError before anything is written. With
+    ``background=False`` (commands, scripts) large files are validated inline too.
     """
     check_target(actor=actor, division=division, category=category, period=period, phase=phase)
     original_name = original_name or getattr(file, "name", "") or "upload"
@@ -98,7 +101,7 @@ def roster_import_upload(*, actor, division, category, period, phase, file, orig
     if sheet_name or book.kind == "csv":
         rows = book.rows(sheet_name)
         rows_total = len(rows)
-        if rows_total <= sync_rows():
+        if rows_total <= sync_rows() or not background:
             validation = validate_rows(rows, category)  # a file-level problem raises before anything is written
         else:
             check_header(rows, category)
@@ -448,9 +451,8 @@ def roster_import_file(*, actor, division, category, period, phase, path, sheet_
         file=data,
         original_name=str(path).rsplit("/", 1)[-1],
         sheet_name=sheet_name,
+        background=False,
     )
-    if job.status == S.PENDING and job.sheet_name:  # large file: validate here instead of in a thread
-        job = roster_import_validate(job_id=job.pk) or job
     if dry_run or job.status != S.READY:
         return job, None
     return job, roster_import_confirm(job=job, actor=actor, reason=reason)
