@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from sunshine.audit.services import audit_record, build_event, snapshot
 from sunshine.identity import decrypt, encrypt
-from villages.models import Division, Level, Membership, Role
+from villages.models import Division, Level, Membership, Role, VillageCadre
 from villages.permissions import can, memberships_of
 from villages.workdays import add_days
 
@@ -229,6 +229,12 @@ def complaint_submit(
         raise ValidationError({"photos": _("最多上传 3 张照片。")})
     if entered_by is not None and not can(entered_by, "complaint.intake", village):
         raise PermissionDenied(_("您无权为该村代录留言。"))
+    if named_cadre is None and not concerns_cadres:
+        # Naming a listed cadre of this village counts as concerning cadres.
+        for cadre in VillageCadre.objects.filter(division=village, is_active=True).only("pk", "name", "division_id"):
+            if len(cadre.name) >= 2 and cadre.name in text:
+                named_cadre = cadre
+                break
     if named_cadre is not None:
         if named_cadre.division_id != village.pk:
             raise ValidationError({"named_cadre": _("所选村干部不属于该村。")})

@@ -1,2 +1,15 @@
+from django.urls import path
+
+from . import views
+
 app_name = "complaints"
-urlpatterns = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("new/", views.intake, name="new"),
+    path("done/<str:code>/", views.done, name="done"),
+    path("track/", views.track, name="track"),
+    path("s/<str:code>/", views.status, name="status"),
+    path("s/<str:code>/rate/", views.rate, name="rate"),
+    path("results/", views.results, name="results"),
+    path("photo/<int:pk>/", views.photo, name="photo"),
+]

@@ -1,0 +1,130 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from villages.models import Division, Level
+
+from .models import ComplaintCategory, Outcome, Rating
+from .photos import MAX_PHOTOS, clean_photo
+from .services import MAX_TEXT
+
+
+class VillageChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.name
+
+
+def village_choices():
+    """Villages grouped by township (``<optgroup>``): choosing the village chooses the township, no JavaScript."""
+    villages = Division.objects.filter(level=Level.VILLAGE).select_related("parent").order_by("path")
+    groups = {}
+    for village in villages:
+        groups.setdefault(village.parent.name, []).append((village.pk, village.name))
+    return [("", _("请选择乡镇和村")), *groups.items()]
+
+
+class IntakeForm(forms.Form):
+    village = forms.TypedChoiceField(label=_("乡镇 / 村"), coerce=int)
+    category = forms.ModelChoiceField(label=_("类别"), queryset=ComplaintCategory.objects.none(), empty_label=None)
+    text = forms.CharField(
+        label=_("内容"),
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 6, "maxlength": MAX_TEXT}),
+        help_text=_("最多 4000 字。请写清时间、地点、事情经过。"),
+    )
+    concerns_cadres = forms.BooleanField(
+        label=_("反映的是村干部（本村干部看不到这条留言，由乡镇纪委办理）"), required=False
+    )
+    concerns_township_staff = forms.BooleanField(label=_("反映的是乡镇干部（由县里办理）"), required=False)
+    photo1 = forms.FileField(label=_("照片（最多 3 张，可不传）"), required=False)
+    photo2 = forms.FileField(label="", required=False)
+    photo3 = forms.FileField(label="", required=False)
+    name = forms.CharField(label=_("姓名（可不填）"), max_length=64, required=False)
+    phone = forms.RegexField(
+        label=_("手机号（可不填）"),
+        regex=r"^1\d{10}$",
+        required=False,
+        error_messages={"invalid": _("手机号应为 11 位数字，以 1 开头。")},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "tel"}),
+    )
+    notify = forms.BooleanField(label=_("有答复时短信通知我"), required=False)
+    disclosure = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    entry = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # Honeypot: hidden from people by CSS; bots fill it in.
+    website = forms.CharField(label=_("请勿填写此项"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["village"].choices = village_choices()
+        self.fields["category"].queryset = ComplaintCategory.objects.filter(is_active=True)
+
+    def clean_village(self):
+        pk = self.cleaned_data["village"]
+        village = Division.objects.filter(pk=pk, level=Level.VILLAGE).select_related("parent__parent").first()
+        if village is None:
+            raise ValidationError(_("请选择村。"))
+        return village
+
+    def clean_website(self):
+        if self.cleaned_data.get("website"):
+            raise ValidationError(_("提交失败，请重试。"))
+        return ""
+
+    def clean(self):
+        data = super().clean()
+        photos = []
+        for number, name in enumerate(("photo1", "photo2", "photo3"), start=1):
+            uploaded = data.get(name)
+            if uploaded:
+                try:
+                    photos.append(clean_photo(uploaded, number))
+                except ValidationError as exc:
+                    self.add_error(name, exc)
+        data["photos"] = photos[:MAX_PHOTOS]
+        if data.get("notify") and not data.get("phone"):
+            self.add_error("phone", _("要短信通知，请填写手机号。"))
+        return data
+
+
+class TrackForm(forms.Form):
+    code = forms.CharField(label=_("查询码"), max_length=12)
+    secret = forms.CharField(label=_("密码"), max_length=12)
+
+    def clean_code(self):
+        return self.cleaned_data["code"].strip().upper()
+
+
+class RatingForm(forms.Form):
+    rating = forms.ChoiceField(label=_("您对答复满意吗？"), choices=Rating.choices, widget=forms.RadioSelect)
+    comment = forms.CharField(
+        label=_("意见（可不填）"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReplyForm(forms.Form):
+    reply = forms.CharField(label=_("公开答复"), widget=forms.Textarea(attrs={"rows": 6}))
+    outcome = forms.ChoiceField(label=_("办理结果"), choices=Outcome.choices)
+
+
+class TransferForm(forms.Form):
+    division = forms.ModelChoiceField(label=_("转给"), queryset=Division.objects.none())
+    reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, targets, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["division"].queryset = targets
+
+
+class PublicityForm(forms.Form):
+    summary = forms.CharField(label=_("公开摘要"), max_length=200, required=False)
+    description_public = forms.BooleanField(label=_("留言内容可公开（不含身份）"), required=False)
+
+
+class StaffIntakeForm(IntakeForm):
+    """Staff entering a complaint received by phone or in person."""
+
+    channel = forms.ChoiceField(label=_("来源"), choices=[("phone", _("电话")), ("in_person", _("来访"))])

@@ -1,0 +1,246 @@
+"""Public pages: intake, tracking and rating, results (晒单); staff-only photo view.
+
+Views are thin: forms validate, services change state, selectors read.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from . import ratelimit, selectors, services
+from .forms import IntakeForm, RatingForm, TrackForm
+from .models import Channel, Complaint, ComplaintCategory, ComplaintPhoto, Status, phone_key
+
+SESSION_KEY = "complaints_access"
+EVENT_LABELS = {
+    "complaint.submitted": _("已提交"),
+    "complaint.accepted": _("已受理"),
+    "complaint.rejected": _("不予受理"),
+    "complaint.started": _("开始办理"),
+    "complaint.replied": _("已答复"),
+    "complaint.closed": _("已办结"),
+    "complaint.escalated": _("上报上一级办理"),
+    "complaint.transferred": _("转办"),
+    "complaint.extended": _("办理期限延长"),
+    "complaint.rated": _("留言人评价"),
+    "complaint.contacted": _("已与留言人联系"),
+}
+
+
+def _grant(request, code):
+    codes = request.session.get(SESSION_KEY, [])
+    if code not in codes:
+        request.session[SESSION_KEY] = [*codes, code][-20:]
+
+
+def _has_access(request, code):
+    return code in request.session.get(SESSION_KEY, [])
+
+
+def _objection_context(request, form_initial):
+    """Resolve ?disclosure=&entry= to a published disclosure (and entry) for an objection."""
+    from disclosures.models import Disclosure, RosterEntry
+
+    disclosure = entry = None
+    disclosure_id = request.GET.get("disclosure") or request.POST.get("disclosure")
+    if disclosure_id and str(disclosure_id).isdigit():
+        disclosure = (
+            Disclosure.objects.filter(pk=disclosure_id, status__in=["published", "confirmed"])
+            .select_related("division", "category")
+            .first()
+        )
+    entry_id = request.GET.get("entry") or request.POST.get("entry")
+    if disclosure is not None and entry_id and str(entry_id).isdigit():
+        entry = RosterEntry.objects.filter(pk=entry_id, revision__disclosure=disclosure).only("pk", "name").first()
+    if disclosure is not None:
+        form_initial["disclosure"] = disclosure.pk
+        if entry is not None:
+            form_initial["entry"] = entry.pk
+        if disclosure.division.level == "village":
+            form_initial["village"] = disclosure.division_id
+        category = (
+            ComplaintCategory.objects.filter(disclosure_category=disclosure.category_id, is_active=True).first()
+            or ComplaintCategory.objects.filter(is_objection=True, is_active=True).first()
+        )
+        if category is not None:
+            form_initial["category"] = category.pk
+    return disclosure, entry
+
+
+@never_cache
+def intake(request):
+    initial = {}
+    code = request.GET.get("village")
+    if code:
+        from villages.models import Division
+
+        village = Division.objects.filter(code=code, level="village").only("pk").first()
+        if village is not None:
+            initial["village"] = village.pk
+    disclosure, entry = _objection_context(request, initial)
+    if request.method == "POST":
+        form = IntakeForm(request.POST, request.FILES, initial=initial)
+        if form.is_valid():
+            data = form.cleaned_data
+            if not ratelimit.allow_intake(request, phone_key(data["phone"])):
+                form.add_error(None, _("提交太频繁，请稍后再试；也可以拨打乡镇电话反映。"))
+            else:
+                try:
+                    complaint, secret = services.complaint_submit(
+                        category=data["category"],
+                        village=data["village"],
+                        text=data["text"],
+                        photos=data["photos"],
+                        name=data["name"],
+                        phone=data["phone"],
+                        notify=data["notify"],
+                        concerns_cadres=data["concerns_cadres"],
+                        concerns_township_staff=data["concerns_township_staff"],
+                        disclosure=disclosure,
+                        roster_entry=entry,
+                        channel=Channel.WEB,
+                    )
+                except ValidationError as exc:
+                    for field, errors in exc.message_dict.items():
+                        form.add_error(field if field in form.fields else None, errors)
+                else:
+                    _grant(request, complaint.tracking_code)
+                    request.session["complaints_new_secret"] = [complaint.tracking_code, secret]
+                    return redirect("complaints:done", code=complaint.tracking_code)
+    else:
+        form = IntakeForm(initial=initial)
+    return render(request, "complaints/intake.html", {"form": form, "disclosure": disclosure, "entry": entry})
+
+
+@never_cache
+def done(request, code):
+    if not _has_access(request, code):
+        return redirect("complaints:track")
+    pair = request.session.pop("complaints_new_secret", None)
+    secret = pair[1] if pair and pair[0] == code else None
+    return render(request, "complaints/done.html", {"code": code, "secret": secret})
+
+
+@never_cache
+def track(request):
+    if request.method == "POST":
+        form = TrackForm(request.POST)
+        if form.is_valid():
+            if not ratelimit.allow_tracking(request):
+                form.add_error(None, _("尝试次数太多，请一小时后再试。"))
+            else:
+                complaint = (
+                    Complaint.objects.filter(tracking_code=form.cleaned_data["code"]).only("secret_hash").first()
+                )
+                if complaint is not None and complaint.check_secret(form.cleaned_data["secret"]):
+                    _grant(request, complaint.tracking_code)
+                    return redirect("complaints:status", code=complaint.tracking_code)
+                form.add_error(None, _("查询码或密码不对。"))
+    else:
+        form = TrackForm(initial={"code": request.GET.get("code", "")})
+    return render(request, "complaints/track.html", {"form": form})
+
+
+def public_timeline(complaint):
+    from villages.models import Level
+
+    rows = []
+    for event in selectors.timeline(complaint):
+        label = EVENT_LABELS.get(event.action)
+        if label is None:
+            continue
+        detail = ""
+        if event.action in ("complaint.escalated", "complaint.transferred", "complaint.rated"):
+            level = (event.changes.get("level") or [None, None])[1]
+            if level:
+                detail = _("现由%(level)s级办理") % {"level": Level(level).label}
+        rows.append({"at": event.created_at, "label": label, "detail": detail})
+    return rows
+
+
+@never_cache
+def status(request, code):
+    complaint = get_object_or_404(
+        Complaint.objects.select_related("category", "village", "township"), tracking_code=code
+    )
+    if not _has_access(request, code):
+        return redirect(f"{_track_url()}?code={code}")
+    rating_form = None
+    if complaint.status in (Status.REPLIED, Status.CLOSED) and not complaint.rating:
+        rating_form = RatingForm()
+    return render(
+        request,
+        "complaints/status.html",
+        {
+            "complaint": complaint,
+            "timeline": public_timeline(complaint),
+            "rating_form": rating_form,
+            "photo_count": complaint.photos.count(),
+        },
+    )
+
+
+def _track_url():
+    from django.urls import reverse
+
+    return reverse("complaints:track")
+
+
+@require_POST
+def rate(request, code):
+    complaint = get_object_or_404(Complaint, tracking_code=code)
+    if not _has_access(request, code):
+        raise Http404
+    form = RatingForm(request.POST)
+    if form.is_valid():
+        try:
+            complaint = services.complaint_rate(
+                complaint=complaint, rating=form.cleaned_data["rating"], comment=form.cleaned_data["comment"]
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            if complaint.status == Status.IN_PROGRESS:
+                messages.success(request, _("已收到您的评价。留言已转上一级复查。"))
+            else:
+                messages.success(request, _("已收到您的评价，谢谢。"))
+    else:
+        messages.error(request, _("请选择评价。"))
+    return redirect("complaints:status", code=code)
+
+
+def results(request):
+    page = Paginator(selectors.public_results(), 20).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "complaints/results.html",
+        {"page": page, "figures": selectors.township_figures()},
+    )
+
+
+def index(request):
+    return redirect("complaints:new")
+
+
+@login_required
+def photo(request, pk):
+    """Complaint photos: private storage, only for staff who may see the complaint."""
+    item = get_object_or_404(ComplaintPhoto.objects.select_related("complaint"), pk=pk)
+    if not selectors.complaints_visible_to(request.user).filter(pk=item.complaint_id).exists():
+        raise Http404
+    response = FileResponse(item.file.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def village_section(request, village):
+    """The block on the public village page: 我要留言 and recent public results."""
+    recent = selectors.recent_public_results(village)
+    return render_to_string("complaints/village_section.html", {"village": village, "recent": recent}, request=request)
