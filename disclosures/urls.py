@@ -1,2 +1,17 @@
+from django.urls import path
+
+from . import views
+
 app_name = "disclosures"
-urlpatterns = []
+_d = "d/<str:code>/<slug:slug>/<str:period>/<str:phase>/"
+urlpatterns = [
+    path("d/files/<int:pk>/", views.attachment, name="attachment"),
+    path("d/<str:code>/", views.division_page, name="division"),
+    path("d/<str:code>/feed/", views.DivisionFeed(), name="feed"),
+    path("d/<str:code>/calendar/", views.calendar_page, name="calendar"),
+    path("d/<str:code>/c/<slug:slug>/", views.category_page, name="category"),
+    path(_d, views.detail, name="detail"),
+    path(_d + "r/<int:number>/", views.detail, name="revision"),
+    path(_d + "history/", views.history, name="history"),
+    path(_d + "reconciliation/", views.reconciliation, name="reconciliation"),
+]

@@ -1,0 +1,434 @@
+"""Staff UI for disclosures. Every change of state goes through ``disclosures.services``.
+
+Clerks add a disclosure (which opens its first draft revision), type small rosters into the
+revision's inline and submit; reviewers act with changelist actions, which ask for a reason where
+one is needed. Large rosters come from the roster import (its own admin view, see the importer).
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from sunshine.admin_utils import JurisdictionAdminMixin
+from sunshine.audit.services import audit_record, diff, snapshot
+from sunshine.identity import InvalidID, encrypt, mask_id, normalize_id, person_key
+from villages.models import Division, Level
+from villages.permissions import can
+from villages.selectors import scope_for
+
+from . import services
+from .models import Attachment, Category, Disclosure, Kind, LedgerLine, Revision, RosterEntry
+
+CATEGORY_FIELDS = [
+    "slug", "name", "kind", "cadence", "objection_days", "public_fields", "retention_days", "review_chain",
+    "stores_full_id", "amount_min", "amount_max", "column_synonyms", "description", "sort_order", "is_active",
+]  # fmt: skip
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "kind", "cadence", "objection_days", "retention_days", "review_chain", "is_active"]
+    list_filter = ["kind", "cadence", "review_chain", "is_active"]
+    fields = CATEGORY_FIELDS
+
+    def has_module_permission(self, request):
+        return can(request.user, "disclosure.view")
+
+    def has_view_permission(self, request, obj=None):
+        return can(request.user, "disclosure.view") or self.has_change_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return can(request.user, "category.change")
+
+    def has_add_permission(self, request):
+        return can(request.user, "category.change")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            before = snapshot(Category.objects.get(pk=obj.pk), CATEGORY_FIELDS) if change else {}
+            obj.save()
+            audit_record(
+                actor=request.user,
+                action="category.changed" if change else "category.created",
+                obj=obj,
+                changes=diff(before, snapshot(obj, CATEGORY_FIELDS)),
+            )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("原因"), widget=forms.Textarea(attrs={"rows": 3}), required=True)
+
+
+MOVE_ACTIONS = [
+    # action name, service, label, permission, needs a reason
+    ("submit", services.disclosure_submit, gettext_lazy("提交审核"), "disclosure.submit", False),
+    ("approve_township", services.disclosure_approve_township, gettext_lazy("乡镇审核通过"),
+     "disclosure.approve_township", False),
+    ("approve_discipline", services.disclosure_approve_discipline, gettext_lazy("纪委审核通过"),
+     "disclosure.approve_discipline", False),
+    ("publish", services.disclosure_publish, gettext_lazy("公开"), "disclosure.publish", False),
+    ("return", services.disclosure_return, gettext_lazy("退回（需填写原因）"), "disclosure.return", True),
+    ("archive", services.disclosure_archive, gettext_lazy("归档"), "disclosure.archive", False),
+    ("take_down", services.disclosure_take_down, gettext_lazy("撤下并隐去个人信息（需填写原因）"),
+     "disclosure.take_down", True),
+    ("correct", None, gettext_lazy("更正（新建更正版本，需填写原因）"), "disclosure.edit", True),
+]  # fmt: skip
+
+
+def _run(modeladmin, request, queryset, name, service, needs_reason):
+    reason = ""
+    if needs_reason:
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            context = {
+                **modeladmin.admin_site.each_context(request),
+                "title": dict((a[0], a[2]) for a in MOVE_ACTIONS)[name],
+                "form": form,
+                "queryset": queryset,
+                "action": f"act_{name}",
+                "opts": modeladmin.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/disclosures/reason.html", context)
+        reason = form.cleaned_data["reason"]
+    done = 0
+    for disclosure in queryset.select_related("division", "category"):
+        try:
+            if name == "correct":
+                revision = services.disclosure_open_correction(actor=request.user, disclosure=disclosure, reason=reason)
+                url = reverse("admin:disclosures_revision_change", args=[revision.pk])
+                modeladmin.message_user(
+                    request,
+                    format_html(_('已新建更正版本，请<a href="{}">修改内容</a>后提交。'), url),
+                    messages.SUCCESS,
+                )
+            else:
+                service(disclosure=disclosure, actor=request.user, reason=reason)
+            done += 1
+        except (ValidationError, PermissionDenied) as exc:
+            text = "；".join(exc.messages) if isinstance(exc, ValidationError) else (str(exc) or _("没有权限"))
+            modeladmin.message_user(request, f"{disclosure}：{text}", messages.ERROR)
+    if done:
+        modeladmin.message_user(request, _("已处理 %(n)d 项。") % {"n": done}, messages.SUCCESS)
+    return None
+
+
+def _make_action(name, service, label, perm, needs_reason):
+    def action(modeladmin, request, queryset):
+        return _run(modeladmin, request, queryset, name, service, needs_reason)
+
+    action.__name__ = f"act_{name}"
+    return admin.action(description=label, permissions=[f"act_{name}"])(action)
+
+
+class DisclosureAddForm(forms.ModelForm):
+    class Meta:
+        model = Disclosure
+        fields = ["division", "category", "period", "phase", "title", "pre_disclosure"]
+        help_texts = {"period": gettext_lazy("如 2026-11（月）、2026-Q4（季度）、2026（年）或 2026-11-23（逐项）")}
+
+
+class RevisionInline(admin.TabularInline):
+    model = Revision
+    fields = ["link", "state", "reason", "created_by", "submitted_at", "published_at", "entry_count", "amount_total"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    @admin.display(description=gettext_lazy("版本"))
+    def link(self, obj):
+        return format_html(
+            '<a href="{}">v{}</a>', reverse("admin:disclosures_revision_change", args=[obj.pk]), obj.number
+        )
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return True
+
+
+@admin.register(Disclosure)
+class DisclosureAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
+    view_perm = "disclosure.view"
+    change_perm = "disclosure.edit"
+    add_perm = "disclosure.edit"
+    list_display = ["__str__", "division", "category", "period", "phase", "status", "objection_ends_at", "version"]
+    list_filter = ["status", "phase", "category"]
+    search_fields = ["title", "period", "division__name"]
+    list_select_related = ["division", "category", "current_revision"]
+    inlines = [RevisionInline]
+    actions = [_make_action(*a) for a in MOVE_ACTIONS]
+    readonly_fields = [
+        "division", "category", "period", "phase", "title", "status", "pre_disclosure", "objection_ends_at",
+        "first_published_at", "confirmed_at", "taken_down_at", "working", "public_link",
+    ]  # fmt: skip
+    form = DisclosureAddForm
+
+    @admin.display(description=gettext_lazy("公开版本"))
+    def version(self, obj):
+        return f"v{obj.current_revision.number}" if obj.current_revision_id else "—"
+
+    @admin.display(description=gettext_lazy("正在编辑/审核的版本"))
+    def working(self, obj):
+        revision = services.working_revision(obj)
+        if revision is None:
+            return "—"
+        url = reverse("admin:disclosures_revision_change", args=[revision.pk])
+        return format_html('<a href="{}">v{} · {}</a>', url, revision.number, revision.get_state_display())
+
+    @admin.display(description=gettext_lazy("公开页面"))
+    def public_link(self, obj):
+        if not obj.current_revision_id:
+            return "—"
+        from .views import disclosure_url
+
+        links = [(disclosure_url(obj), _("公开页面"))]
+        if obj.phase == "post":
+            links.append((disclosure_url(obj, "reconciliation"), _("核对结果")))
+        return format_html_join(" · ", '<a href="{}">{}</a>', links)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else []
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return DisclosureAddForm.Meta.fields
+        return self.readonly_fields
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "division":
+            kwargs["queryset"] = scope_for(
+                Division.objects.filter(level__in=[Level.VILLAGE, Level.TOWNSHIP]), request.user, "disclosure.edit", ""
+            )
+        elif db_field.name == "pre_disclosure":
+            kwargs["queryset"] = scope_for(
+                Disclosure.objects.filter(phase="pre").select_related("division", "category"),
+                request.user,
+                "disclosure.edit",
+            )
+        elif db_field.name == "category":
+            kwargs["queryset"] = Category.objects.filter(is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # nothing on a disclosure is edited directly
+        try:
+            revision = services.disclosure_open_draft(
+                actor=request.user,
+                division=obj.division,
+                category=obj.category,
+                period=obj.period,
+                phase=obj.phase,
+                title=obj.title,
+                pre_disclosure=obj.pre_disclosure,
+            )
+        except ValidationError as exc:
+            raise PermissionDenied("；".join(exc.messages)) from exc
+        obj.pk = obj.id = revision.disclosure_id
+        obj._state.adding = False
+        self._new_revision = revision
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return redirect("admin:disclosures_revision_change", self._new_revision.pk)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is None:
+
+            class Checked(form):
+                def clean(self):
+                    data = super().clean()
+                    if data.get("category") and data.get("period"):
+                        try:
+                            services.validate_period_and_phase(
+                                category=data["category"], period=data["period"], phase=data.get("phase")
+                            )
+                        except ValidationError as exc:
+                            raise forms.ValidationError(exc.messages) from exc
+                    return data
+
+                def validate_unique(self):
+                    pass  # an existing disclosure is reopened by the service, not duplicated
+
+            return Checked
+        return form
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+for _name, _service, _label, _perm, _reason in MOVE_ACTIONS:
+    setattr(
+        DisclosureAdmin,
+        f"has_act_{_name}_permission",
+        (lambda perm: lambda self, request: can(request.user, perm))(_perm),
+    )
+
+
+class RosterEntryForm(forms.ModelForm):
+    id_number = forms.CharField(
+        label=gettext_lazy("身份证号"),
+        required=False,
+        help_text=gettext_lazy("只保存脱敏号码和匹配用的密钥哈希；完整号码仅在类别需要时加密保存。"),
+    )
+
+    class Meta:
+        model = RosterEntry
+        fields = ["name", "group", "household_size", "amount", "assistance_class", "id_number", "remark"]
+
+    def clean_id_number(self):
+        raw = self.cleaned_data.get("id_number")
+        if not raw:
+            return ""
+        try:
+            return normalize_id(raw)
+        except InvalidID as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean_amount(self):
+        amount = self.cleaned_data.get("amount")
+        category = self.instance.revision.disclosure.category if self.instance.revision_id else None
+        if amount is not None and category is not None:
+            if category.amount_min is not None and amount < category.amount_min:
+                raise forms.ValidationError(_("金额低于该类别下限 %(v)s 元") % {"v": category.amount_min})
+            if category.amount_max is not None and amount > category.amount_max:
+                raise forms.ValidationError(_("金额高于该类别上限 %(v)s 元") % {"v": category.amount_max})
+        return amount
+
+    def save(self, commit=True):
+        normalized = self.cleaned_data.get("id_number")
+        if normalized:
+            self.instance.person_key = person_key(normalized)
+            self.instance.id_masked = mask_id(normalized)
+            category = self.instance.revision.disclosure.category
+            self.instance.id_encrypted = encrypt(normalized) if category.stores_full_id else ""
+        return super().save(commit)
+
+
+class EditableOnlyInline:
+    """Inline rows of a revision are editable only while the revision is a draft or returned."""
+
+    def _editable(self, request, obj):
+        return obj is not None and obj.is_editable and can(request.user, "disclosure.edit", obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self._editable(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._editable(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._editable(request, obj)
+
+    def has_view_permission(self, request, obj=None):
+        return True
+
+
+class RosterEntryInline(EditableOnlyInline, admin.TabularInline):
+    model = RosterEntry
+    form = RosterEntryForm
+    extra = 3
+    readonly_fields = ["id_masked"]
+
+    def get_fields(self, request, obj=None):
+        if self._editable(request, obj):
+            return ["name", "group", "household_size", "amount", "assistance_class", "id_number", "id_masked", "remark"]
+        return ["name", "group", "household_size", "amount", "assistance_class", "id_masked", "remark", "source_row"]
+
+
+class LedgerLineInline(EditableOnlyInline, admin.TabularInline):
+    model = LedgerLine
+    fields = ["date", "voucher_no", "summary", "income", "expense", "balance"]
+    readonly_fields = ["balance"]
+    extra = 3
+
+
+class AttachmentInline(EditableOnlyInline, admin.TabularInline):
+    model = Attachment
+    fields = ["title", "file"]
+    extra = 1
+
+
+@admin.register(Revision)
+class RevisionAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
+    jurisdiction_field = "disclosure__division"
+    view_perm = "disclosure.view"
+    change_perm = "disclosure.edit"
+    list_display = ["__str__", "state", "created_by", "submitted_at", "published_at", "entry_count", "amount_total"]
+    list_filter = ["state", "disclosure__category"]
+    list_select_related = ["disclosure__division", "disclosure__category", "created_by"]
+    search_fields = ["disclosure__division__name", "disclosure__period"]
+    fields = [
+        "disclosure_link", "number", "state", "reason", "title", "body", "entry_count", "amount_total", "checksum",
+    ]  # fmt: skip
+    readonly_fields = ["disclosure_link", "number", "state", "entry_count", "amount_total", "checksum"]
+
+    @admin.display(description=gettext_lazy("公开事项"))
+    def disclosure_link(self, obj):
+        url = reverse("admin:disclosures_disclosure_change", args=[obj.disclosure_id])
+        return format_html('<a href="{}">{}</a> · {}', url, obj.disclosure, obj.disclosure.get_status_display())
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("disclosure__category", "disclosure__division")
+
+    def has_add_permission(self, request, *args):
+        return False  # revisions are opened by adding a disclosure or by a correction
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not obj.is_editable:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.number == 1:
+            return [*self.readonly_fields, "reason"]
+        return self.readonly_fields
+
+    def get_inlines(self, request, obj):
+        if obj is None:
+            return []
+        kind = obj.disclosure.category.kind
+        return {
+            Kind.ROSTER: [RosterEntryInline],
+            Kind.LEDGER: [LedgerLineInline, AttachmentInline],
+            Kind.DOCUMENT: [AttachmentInline],
+        }[kind]
+
+    def save_model(self, request, obj, form, change):
+        fields = {k: form.cleaned_data[k] for k in ("title", "body", "reason") if k in form.changed_data}
+        if fields:
+            services.revision_update_content(actor=request.user, revision=obj, **fields)
+
+    def save_formset(self, request, form, formset, change):
+        with transaction.atomic():
+            services._locked_editable(request.user, form.instance)  # refuse if it left draft meanwhile
+            instances = formset.save()
+            for item in instances:
+                if isinstance(item, Attachment) and item.file:
+                    item.size = item.file.size
+                    item.content_type = getattr(item.file.file, "content_type", "") or ""
+                    item.save(update_fields=["size", "content_type"])
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if any(fs.has_changed() for fs in formsets):
+            services.revision_entries_edited(actor=request.user, revision=form.instance)

@@ -1,0 +1,283 @@
+"""Public pages: division → category → disclosure, roster tables, ledgers, documents, history,
+reconciliation, calendar and Atom feeds. No JavaScript; only allow-listed roster fields."""
+
+from django.contrib.syndication.views import Feed
+from django.core.paginator import Paginator
+from django.db.models import Sum
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext as _
+
+from villages.models import Level
+from villages.selectors import villages_in
+
+from . import selectors
+from .calendar import obligations
+from .diffs import revision_diff
+from .models import Attachment, Category, Kind, Phase, RevisionState, Status
+from .reconciliation import reconcile
+
+PAGE_SIZE = 50
+
+
+def disclosure_url(disclosure, name="detail", **extra):
+    kwargs = {
+        "code": disclosure.division.code,
+        "slug": disclosure.category.slug,
+        "period": disclosure.period,
+        "phase": disclosure.phase,
+        **extra,
+    }
+    return reverse(f"disclosures:{name}", kwargs=kwargs)
+
+
+def _crumbs(division):
+    chain = []
+    node = division
+    while node is not None:
+        chain.append(node)
+        node = node.parent
+    return list(reversed(chain))
+
+
+def objection_open(disclosure, revision):
+    return (
+        disclosure.phase == Phase.PRE
+        and disclosure.status == Status.PUBLISHED
+        and revision.pk == disclosure.current_revision_id
+        and disclosure.objection_ends_at is not None
+        and disclosure.objection_ends_at > timezone.now()
+    )
+
+
+def detail(request, code, slug, period, phase, number=None):
+    disclosure = selectors.disclosure_for_page(code=code, slug=slug, period=period, phase=phase)
+    context = {"disclosure": disclosure, "division": disclosure.division, "crumbs": _crumbs(disclosure.division)}
+    if disclosure.status == Status.TAKEN_DOWN:
+        return render(request, "disclosures/taken_down.html", context, status=410)
+    if number is None or number == disclosure.current_revision.number:
+        revision = disclosure.current_revision
+    else:
+        revision = selectors.public_revision(disclosure, number)
+    revision.disclosure = disclosure
+    category = disclosure.category
+    context.update(
+        revision=revision,
+        category=category,
+        is_current=revision.pk == disclosure.current_revision_id,
+        objection_open=objection_open(disclosure, revision),
+    )
+    if category.kind == Kind.ROSTER:
+        context.update(_roster_context(request, revision, category))
+        if context["objection_open"]:
+            context["objection_url"] = f"/complaints/new/?disclosure={disclosure.pk}"
+    elif category.kind == Kind.LEDGER:
+        lines = list(revision.ledger_lines.all())
+        totals = revision.ledger_lines.aggregate(income=Sum("income"), expense=Sum("expense"))
+        context.update(
+            lines=lines,
+            income_total=totals["income"] or 0,
+            expense_total=totals["expense"] or 0,
+            balance=(totals["income"] or 0) - (totals["expense"] or 0),
+            attachments=list(revision.attachments.all()),
+        )
+    else:
+        context["attachments"] = list(revision.attachments.all())
+    return render(request, "disclosures/detail.html", context)
+
+
+def _roster_context(request, revision, category):
+    fields, cols = selectors.columns(category)
+    q = request.GET.get("q", "").strip()[:32]
+    group = request.GET.get("group", "").strip()[:64]
+    show_all = request.GET.get("show") == "all"
+    entries = selectors.roster_entries(revision, q=q, group=group).values_list("id", *fields)
+    if show_all:
+        page = None
+        raw = list(entries)
+    else:
+        page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+        raw = list(page.object_list)
+    rows = [(row[0], [selectors._cell(v, f) for v, f in zip(row[1:], fields)]) for row in raw]
+    return {
+        "columns": cols,
+        "rows": rows,
+        "page": page,
+        "q": q,
+        "group": group,
+        "groups": selectors.roster_groups(revision),
+        "show_all": show_all,
+        "filtered": bool(q or group),
+        "match_count": page.paginator.count if page is not None else len(rows),
+    }
+
+
+def history(request, code, slug, period, phase):
+    disclosure = selectors.disclosure_for_page(code=code, slug=slug, period=period, phase=phase)
+    if disclosure.status == Status.TAKEN_DOWN:
+        raise Http404
+    revisions = selectors.public_revisions(disclosure)
+    for revision in revisions:
+        revision.disclosure = disclosure
+    steps = []
+    for previous, current in zip(revisions, revisions[1:]):
+        steps.append({"revision": current, "previous": previous, "diff": revision_diff(previous, current)})
+    fields, cols = selectors.columns(disclosure.category)
+    return render(
+        request,
+        "disclosures/history.html",
+        {
+            "disclosure": disclosure,
+            "division": disclosure.division,
+            "crumbs": _crumbs(disclosure.division),
+            "revisions": revisions,
+            "steps": list(reversed(steps)),
+            "fields": fields,
+            "field_labels": [label for label, _n in cols],
+        },
+    )
+
+
+def reconciliation(request, code, slug, period, phase):
+    disclosure = selectors.disclosure_for_page(code=code, slug=slug, period=period, phase=phase)
+    if disclosure.status == Status.TAKEN_DOWN or disclosure.phase != Phase.POST:
+        raise Http404
+    result = reconcile(disclosure)
+    return render(
+        request,
+        "disclosures/reconciliation.html",
+        {
+            "disclosure": disclosure,
+            "division": disclosure.division,
+            "crumbs": _crumbs(disclosure.division),
+            "result": result,
+            "pre_links": [(p, disclosure_url_from(p, disclosure.division, disclosure.category)) for p in result.pres],
+            "previous_url": disclosure_url_from(result.previous, disclosure.division, disclosure.category)
+            if result.previous
+            else "",
+        },
+    )
+
+
+def disclosure_url_from(other, division, category):
+    other.division, other.category = division, category
+    return disclosure_url(other)
+
+
+def division_page(request, code):
+    division = selectors.division_by_code(code)
+    if division.level == Level.GROUP:
+        raise Http404
+    context = {"division": division, "crumbs": _crumbs(division)}
+    context["latest"] = selectors.latest_public_by_category(division)
+    if division.level == Level.VILLAGE:
+        context["overdue"] = obligations([division], only_overdue=True)
+    else:
+        villages = list(villages_in(division))
+        context["overdue"] = obligations(villages, only_overdue=True)
+        context["recent"] = list(selectors.feed_revisions(division, limit=20))
+    return render(request, "disclosures/division.html", context)
+
+
+def category_page(request, code, slug):
+    division = selectors.division_by_code(code)
+    category = get_object_or_404(Category, slug=slug, is_active=True)
+    disclosures = list(
+        selectors.public_disclosures()
+        .filter(division=division, category=category)
+        .select_related("current_revision")
+        .order_by("-period", "phase")
+    )
+    for d in disclosures:
+        d.division, d.category = division, category
+    return render(
+        request,
+        "disclosures/category.html",
+        {"division": division, "crumbs": _crumbs(division), "category": category, "disclosures": disclosures},
+    )
+
+
+def calendar_page(request, code):
+    division = selectors.division_by_code(code)
+    villages = [division] if division.level == Level.VILLAGE else list(villages_in(division))
+    items = obligations(villages)
+    return render(
+        request,
+        "disclosures/calendar.html",
+        {"division": division, "crumbs": _crumbs(division), "items": items},
+    )
+
+
+def attachment(request, pk):
+    item = get_object_or_404(
+        Attachment.objects.select_related("revision__disclosure"),
+        pk=pk,
+        revision__state__in=(RevisionState.PUBLISHED, RevisionState.SUPERSEDED),
+        revision__disclosure__status__in=(Status.PUBLISHED, Status.CONFIRMED, Status.ARCHIVED),
+    )
+    return FileResponse(item.file.open("rb"), filename=item.file.name.rsplit("/", 1)[-1])
+
+
+def village_section(request, village):
+    """The block on the public village page: latest disclosures by category, overdue ones, the feed."""
+    latest = selectors.latest_public_by_category(village)
+    overdue = obligations([village], only_overdue=True)
+    return render_to_string(
+        "disclosures/_village_section.html",
+        {"village": village, "latest": latest, "overdue": overdue},
+        request=request,
+    )
+
+
+class DivisionFeed(Feed):
+    """Atom feed of publications and corrections in a village, township or county."""
+
+    feed_type = Atom1Feed
+
+    def get_object(self, request, code):
+        return selectors.division_by_code(code)
+
+    def title(self, obj):
+        return _("%(name)s 村务公开") % {"name": obj.name}
+
+    def link(self, obj):
+        return reverse("disclosures:division", kwargs={"code": obj.code})
+
+    def subtitle(self, obj):
+        return _("%(name)s 的公开事项与更正") % {"name": obj.full_name}
+
+    def items(self, obj):
+        return selectors.feed_revisions(obj)
+
+    def item_title(self, item):
+        d = item.disclosure
+        prefix = _("【更正】") if item.number > 1 else ""
+        return f"{prefix}{d.division.name} {d.category.name} {d.period} {d.get_phase_display()}"
+
+    def item_description(self, item):
+        d = item.disclosure
+        if d.category.kind == Kind.ROSTER:
+            text = _("共 %(n)d 人，合计 %(total)s 元。") % {"n": item.entry_count, "total": f"{item.amount_total:,.2f}"}
+        elif d.category.kind == Kind.LEDGER:
+            text = _("共 %(n)d 笔收支，余额 %(total)s 元。") % {
+                "n": item.entry_count,
+                "total": f"{item.amount_total:,.2f}",
+            }
+        else:
+            text = item.title or d.title
+        if item.number > 1:
+            text = _("更正原因：%(reason)s。") % {"reason": item.reason} + text
+        return text
+
+    def item_link(self, item):
+        return disclosure_url(item.disclosure, "revision", number=item.number)
+
+    def item_pubdate(self, item):
+        return item.published_at
+
+    def item_updateddate(self, item):
+        return item.published_at
