@@ -1,0 +1,534 @@
+"""Staff queues: jurisdiction-scoped, open and overdue first, deadline shown.
+
+The change page is read-only (details, identity for the handler, timeline); every
+move is an intermediate page asking for what the move needs and calling its service.
+"""
+
+import contextvars
+import datetime
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from villages.permissions import can, divisions_with
+from villages.workdays import missing_years
+
+from . import exports, selectors, services
+from .api_keys import issue_key
+from .forms import PublicityForm, ReasonForm, ReplyForm, StaffIntakeForm, TransferForm
+from .models import OPEN_STATES, ApiKey, Complaint, ComplaintCategory, CountyClock, Outbox, Status
+from .views import EVENT_LABELS
+
+_request = contextvars.ContextVar("complaints_admin_request", default=None)
+
+# move → (label, form class or None, service call)
+MOVES = {
+    "accept": (gettext_lazy("受理"), None, lambda c, u, d: services.complaint_accept(complaint=c, actor=u)),
+    "reject": (
+        gettext_lazy("不予受理"),
+        ReasonForm,
+        lambda c, u, d: services.complaint_reject(complaint=c, actor=u, reason=d["reason"]),
+    ),
+    "start": (gettext_lazy("开始办理"), None, lambda c, u, d: services.complaint_start(complaint=c, actor=u)),
+    "reply": (
+        gettext_lazy("答复"),
+        ReplyForm,
+        lambda c, u, d: services.complaint_reply(complaint=c, actor=u, reply=d["reply"], outcome=d["outcome"]),
+    ),
+    "close": (gettext_lazy("办结"), None, lambda c, u, d: services.complaint_close(complaint=c, actor=u)),
+    "escalate": (
+        gettext_lazy("上报上一级"),
+        ReasonForm,
+        lambda c, u, d: services.complaint_escalate(complaint=c, actor=u, reason=d["reason"]),
+    ),
+    "transfer": (
+        gettext_lazy("转办"),
+        TransferForm,
+        lambda c, u, d: services.complaint_transfer(complaint=c, actor=u, division=d["division"], reason=d["reason"]),
+    ),
+    "extend": (
+        gettext_lazy("延期"),
+        ReasonForm,
+        lambda c, u, d: services.complaint_extend(complaint=c, actor=u, reason=d["reason"]),
+    ),
+    "contact": (
+        gettext_lazy("记录首次联系"),
+        None,
+        lambda c, u, d: services.complaint_record_contact(complaint=c, actor=u),
+    ),
+    "publicity": (
+        gettext_lazy("公开摘要"),
+        PublicityForm,
+        lambda c, u, d: services.complaint_set_public(
+            complaint=c, actor=u, summary=d["summary"], description_public=d["description_public"]
+        ),
+    ),
+}
+AVAILABLE = {
+    Status.SUBMITTED: ["accept", "reject", "escalate", "transfer", "contact", "publicity"],
+    Status.ACCEPTED: ["start", "escalate", "transfer", "extend", "contact", "publicity"],
+    Status.IN_PROGRESS: ["reply", "escalate", "transfer", "extend", "contact", "publicity"],
+    Status.REPLIED: ["close", "publicity"],
+    Status.CLOSED: ["publicity"],
+    Status.REJECTED: ["publicity"],
+}
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = gettext_lazy("期限")
+    parameter_name = "due"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", _("已逾期")), ("soon", _("3 天内到期")), ("open", _("未办结"))]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "overdue":
+            return queryset.filter(status__in=OPEN_STATES, due_at__lt=now)
+        if self.value() == "soon":
+            return queryset.filter(status__in=OPEN_STATES, due_at__gte=now, due_at__lt=now + datetime.timedelta(days=3))
+        if self.value() == "open":
+            return queryset.filter(status__in=OPEN_STATES)
+        return queryset
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(admin.ModelAdmin):
+    list_display = (
+        "tracking_code",
+        "deadline",
+        "status",
+        "category",
+        "village",
+        "division",
+        "handler_role",
+        "submitted_at",
+    )
+    list_filter = (OverdueFilter, "status", "level", "category", "channel")
+    search_fields = ("tracking_code",)
+    list_per_page = 50
+    actions = ["export_xlsx"]
+    fields = (
+        "tracking_code",
+        "status",
+        "category",
+        "village",
+        "division",
+        "level",
+        "handler_role",
+        "deadline",
+        "text",
+        "photos_display",
+        "identity_display",
+        "concerns_cadres",
+        "concerns_township_staff",
+        "named_cadre",
+        "disclosure",
+        "channel",
+        "submitted_at",
+        "accepted_at",
+        "replied_at",
+        "closed_at",
+        "extended",
+        "extension_reason",
+        "reject_reason",
+        "reply",
+        "outcome",
+        "summary",
+        "description_public",
+        "rating",
+        "rating_comment",
+        "moves_display",
+        "timeline_display",
+    )
+    change_list_template = "complaints/admin/change_list.html"
+
+    # --- scoping and permissions
+    def get_queryset(self, request):
+        return selectors.staff_queue(request.user)
+
+    def has_module_permission(self, request):
+        return can(request.user, "complaint.view")
+
+    def has_view_permission(self, request, obj=None):
+        return can(request.user, "complaint.view") if obj is None else self._visible(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _visible(self, request, obj):
+        return selectors.complaints_visible_to(request.user).filter(pk=obj.pk).exists()
+
+    # --- columns
+    @admin.display(description=gettext_lazy("期限"), ordering="due_at")
+    def deadline(self, obj):
+        if obj.due_at is None:
+            return "—"
+        text = timezone.localtime(obj.due_at).strftime("%Y-%m-%d %H:%M")
+        if obj.status in OPEN_STATES and obj.due_at < timezone.now():
+            return format_html('<strong style="color:#b3261e">{} {}</strong>', _("已逾期"), text)
+        return text
+
+    @admin.display(description=gettext_lazy("留言人"))
+    def identity_display(self, obj):
+        request = _request.get()
+        if services.can_handle(request.user, obj):
+            identity = services.complaint_identity(complaint=obj, actor=request.user)
+            if not any(identity.values()):
+                return _("匿名")
+            return " · ".join(v for v in identity.values() if v)
+        if obj.anonymous:
+            return _("匿名")
+        if can(request.user, "complaint.reveal_identity", obj):
+            url = reverse("admin:complaints_complaint_reveal", args=[obj.pk])
+            return format_html('<a href="{}">{}</a>', url, _("查看身份（需填写理由，将记录在案）"))
+        return _("仅办理人可见")
+
+    @admin.display(description=gettext_lazy("照片"))
+    def photos_display(self, obj):
+        photos = list(obj.photos.all())
+        if not photos:
+            return "—"
+        return format_html_join(
+            " ",
+            '<a href="{}" target="_blank"><img src="{}" alt="" style="max-height:120px"></a>',
+            ((reverse("complaints:photo", args=[p.pk]), reverse("complaints:photo", args=[p.pk])) for p in photos),
+        )
+
+    @admin.display(description=gettext_lazy("办理"))
+    def moves_display(self, obj):
+        if not services.can_handle(_request.get().user, obj):
+            return _("您不是办理人，只能查看。")
+        links = [
+            (reverse("admin:complaints_complaint_move", args=[obj.pk, move]), MOVES[move][0])
+            for move in AVAILABLE[obj.status]
+        ]
+        return format_html_join(" ", '<a class="button" href="{}">{}</a>', links)
+
+    @admin.display(description=gettext_lazy("办理过程"))
+    def timeline_display(self, obj):
+        rows = [
+            (
+                timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M"),
+                EVENT_LABELS.get(e.action, e.action),
+                e.actor_label,
+                e.reason,
+            )
+            for e in selectors.timeline(obj)
+        ]
+        return format_html(
+            "<ol>{}</ol>", format_html_join("", "<li>{} {}（{}）{}</li>", rows) if rows else format_html("")
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        token = _request.set(request)  # the display methods below need the viewer
+        try:
+            response = super().change_view(request, object_id, form_url, extra_context)
+            if hasattr(response, "render"):
+                response.render()
+            return response
+        finally:
+            _request.reset(token)
+
+    def changelist_view(self, request, extra_context=None):
+        missing = missing_years()
+        if missing and can(request.user, "calendar.change"):
+            messages.warning(
+                request,
+                _("节假日日历缺少 %(years)s 年的数据，办理期限会按周末计算。请在“节假日与调休”中补充。")
+                % {"years": "、".join(map(str, missing))},
+            )
+        extra_context = {**(extra_context or {}), "title": _("留言投诉待办（逾期在前）")}
+        return super().changelist_view(request, extra_context)
+
+    # --- extra pages
+    def get_urls(self):
+        return [
+            path("intake/", self.admin_site.admin_view(self.intake_view), name="complaints_complaint_intake"),
+            path(
+                "<int:pk>/move/<str:move>/",
+                self.admin_site.admin_view(self.move_view),
+                name="complaints_complaint_move",
+            ),
+            path("<int:pk>/reveal/", self.admin_site.admin_view(self.reveal_view), name="complaints_complaint_reveal"),
+            *super().get_urls(),
+        ]
+
+    def _get_visible(self, request, pk):
+        obj = self.get_queryset(request).filter(pk=pk).first()
+        if obj is None:
+            raise Http404
+        return obj
+
+    def move_view(self, request, pk, move):
+        if move not in MOVES:
+            raise Http404
+        obj = self._get_visible(request, pk)
+        label, form_class, call = MOVES[move]
+        kwargs = {"targets": services.transfer_targets(obj)} if form_class is TransferForm else {}
+        initial = {"summary": obj.summary, "description_public": obj.description_public} if move == "publicity" else {}
+        form = form_class(request.POST or None, initial=initial, **kwargs) if form_class else None
+        if request.method == "POST" and (form is None or form.is_valid()):
+            try:
+                call(obj, request.user, form.cleaned_data if form else {})
+            except PermissionDenied as exc:
+                messages.error(request, str(exc) or _("无权操作。"))
+            except ValidationError as exc:
+                if form is not None and hasattr(exc, "error_dict"):
+                    for field, errors in exc.message_dict.items():
+                        form.add_error(field if field in form.fields else None, errors)
+                else:
+                    messages.error(request, " ".join(exc.messages))
+                    return redirect("admin:complaints_complaint_change", obj.pk)
+            else:
+                messages.success(request, _("已%(move)s：%(code)s") % {"move": label, "code": obj.tracking_code})
+                return redirect("admin:complaints_complaint_change", obj.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"{label} · {obj.tracking_code}",
+            "complaint": obj,
+            "form": form,
+            "label": label,
+        }
+        return TemplateResponse(request, "complaints/admin/move.html", context)
+
+    def reveal_view(self, request, pk):
+        obj = self._get_visible(request, pk)
+        if not can(request.user, "complaint.reveal_identity", obj):
+            raise PermissionDenied
+        form = ReasonForm(request.POST or None)
+        identity = None
+        if request.method == "POST" and form.is_valid():
+            identity = services.complaint_reveal_identity(
+                complaint=obj, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("查看留言人身份 · %(code)s") % {"code": obj.tracking_code},
+            "complaint": obj,
+            "form": form,
+            "identity": identity,
+            "label": _("查看"),
+        }
+        return TemplateResponse(request, "complaints/admin/move.html", context)
+
+    def intake_view(self, request):
+        """Enter a complaint received by phone or in person on the resident's behalf."""
+        if not can(request.user, "complaint.intake"):
+            raise PermissionDenied
+        form = StaffIntakeForm(request.POST or None, request.FILES or None)
+        allowed = selectors_divisions(request.user)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                complaint, secret = services.complaint_submit(
+                    category=data["category"],
+                    village=data["village"],
+                    text=data["text"],
+                    photos=data["photos"],
+                    name=data["name"],
+                    phone=data["phone"],
+                    notify=data["notify"],
+                    concerns_cadres=data["concerns_cadres"],
+                    concerns_township_staff=data["concerns_township_staff"],
+                    channel=data["channel"],
+                    entered_by=request.user,
+                )
+            except PermissionDenied:
+                form.add_error("village", _("您只能为本辖区的村代录留言。"))
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(
+                    request,
+                    _("已代录。请告诉留言人：查询码 %(code)s，密码 %(secret)s（只显示这一次）。")
+                    % {"code": complaint.tracking_code, "secret": secret},
+                )
+                return redirect("admin:complaints_complaint_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("代录留言（电话/来访）"),
+            "form": form,
+            "label": _("提交"),
+            "multipart": True,
+            "allowed": allowed,
+        }
+        return TemplateResponse(request, "complaints/admin/move.html", context)
+
+    @admin.action(description=gettext_lazy("导出所选为 Excel"))
+    def export_xlsx(self, request, queryset):
+        data = exports.complaints_xlsx(queryset.select_related("category", "village", "township", "division"))
+        response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response["Content-Disposition"] = 'attachment; filename="complaints.xlsx"'
+        return response
+
+
+def selectors_divisions(user):
+    return divisions_with(user, "complaint.intake")
+
+
+@admin.register(ComplaintCategory)
+class ComplaintCategoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "service_code", "owning_level", "is_objection", "disclosure_category", "is_active")
+    list_editable = ()
+    search_fields = ("name", "service_code")
+
+    def has_module_permission(self, request):
+        return can(request.user, "complaint.view")
+
+    def has_view_permission(self, request, obj=None):
+        return can(request.user, "complaint.view")
+
+    def has_change_permission(self, request, obj=None):
+        return can(request.user, "complaint_category.change")
+
+    has_add_permission = has_change_permission
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        from sunshine.audit.services import audit_record
+
+        super().save_model(request, obj, form, change)
+        audit_record(
+            actor=request.user,
+            action="complaint_category.changed" if change else "complaint_category.created",
+            obj=obj,
+            changes={k: [None, str(form.cleaned_data.get(k))] for k in form.changed_data},
+        )
+
+
+@admin.register(CountyClock)
+class CountyClockAdmin(admin.ModelAdmin):
+    list_display = (
+        "county",
+        "acceptance_days",
+        "acceptance_unit",
+        "conclusion_days",
+        "review_days",
+        "first_contact_hours",
+    )
+
+    def get_queryset(self, request):
+        from villages.selectors import scope_for
+
+        return scope_for(super().get_queryset(request), request.user, "complaint_category.change", "county")
+
+    def has_module_permission(self, request):
+        return can(request.user, "complaint_category.change")
+
+    def has_view_permission(self, request, obj=None):
+        return can(request.user, "complaint_category.change", obj.county if obj else None)
+
+    has_change_permission = has_add_permission = has_view_permission
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "county":
+            from sunshine.admin_utils import scoped_division_choices
+
+            kwargs["queryset"] = scoped_division_choices(request, "complaint_category.change").filter(level="county")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        from sunshine.audit.services import audit_record
+
+        super().save_model(request, obj, form, change)
+        audit_record(
+            actor=request.user,
+            action="complaint_clock.changed",
+            obj=obj,
+            division=obj.county,
+            changes={k: [None, str(form.cleaned_data.get(k))] for k in form.changed_data},
+        )
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ("name", "prefix", "created_by", "created_at", "last_used_at", "is_active")
+    fields = ("name", "is_active")
+
+    def _allowed(self, request):
+        return can(request.user, "open311_key.change")
+
+    def has_module_permission(self, request):
+        return self._allowed(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._allowed(request)
+
+    has_change_permission = has_view_permission
+
+    def has_add_permission(self, request):
+        return self._allowed(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            from sunshine.audit.services import audit_record
+
+            obj.save(update_fields=["name", "is_active"])
+            audit_record(actor=request.user, action="open311_key.changed", obj=obj, data={"is_active": obj.is_active})
+            return
+        key, raw = issue_key(name=obj.name, actor=request.user)
+        obj.pk = key.pk
+        obj.prefix, obj.key_hash = key.prefix, key.key_hash
+        messages.warning(request, _("新密钥（只显示这一次，请立即复制）：%(key)s") % {"key": raw})
+
+
+@admin.register(Outbox)
+class OutboxAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "channel", "recipient_label", "subject", "sent_at", "attempts", "last_error")
+    list_filter = ("channel", ("sent_at", admin.EmptyFieldListFilter))
+    exclude = ("recipient", "body")
+    readonly_fields = (
+        "channel",
+        "recipient_label",
+        "subject",
+        "complaint",
+        "created_at",
+        "sent_at",
+        "attempts",
+        "last_error",
+    )
+
+    def has_module_permission(self, request):
+        return can(request.user, "complaint_category.change")
+
+    def has_view_permission(self, request, obj=None):
+        return can(request.user, "complaint_category.change")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,138 @@
+"""Admin queues: scoped, overdue first, moves through intermediate pages, reveal, export, staff intake."""
+
+import datetime
+import io
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from complaints import services
+from complaints.models import Complaint, Status
+from sunshine.audit.models import AuditEvent
+
+CHANGELIST = "admin:complaints_complaint_changelist"
+
+
+def test_queue_is_scoped_and_hides_cadre_complaints_from_the_clerk(client, file_complaint, clerk_v1, world):
+    mine = file_complaint("environment")
+    cadre = file_complaint("environment", concerns_cadres=True, text="村支书优亲厚友")
+    other = file_complaint("environment", village=world.v3)
+    client.force_login(clerk_v1)
+    html = client.get(reverse(CHANGELIST)).content.decode()
+    assert mine.tracking_code in html
+    assert cadre.tracking_code not in html and other.tracking_code not in html
+    assert (
+        client.get(reverse("admin:complaints_complaint_change", args=[cadre.pk])).status_code == 302
+    )  # "does not exist"
+    assert client.get(reverse("admin:complaints_complaint_move", args=[cadre.pk, "accept"])).status_code == 404
+
+
+def test_overdue_first_with_deadline_shown(client, file_complaint, reviewer_t1):
+    fresh = file_complaint("subsidy")
+    late = file_complaint("subsidy")
+    Complaint.objects.filter(pk=late.pk).update(due_at=timezone.now() - datetime.timedelta(days=1))
+    client.force_login(reviewer_t1)
+    html = client.get(reverse(CHANGELIST)).content.decode()
+    assert html.index(late.tracking_code) < html.index(fresh.tracking_code)
+    assert "已逾期" in html
+
+
+@pytest.mark.parametrize("rows", [1, 15])
+def test_queue_query_count_does_not_grow(rows, client, file_complaint, clerk_v1, django_assert_max_num_queries):
+    for _ in range(rows):
+        file_complaint("environment")
+    client.force_login(clerk_v1)
+    client.get(reverse(CHANGELIST))
+    with django_assert_max_num_queries(14):
+        assert client.get(reverse(CHANGELIST)).status_code == 200
+
+
+def test_moves_ask_for_what_they_need(client, file_complaint, clerk_v1):
+    c = file_complaint("environment")
+    client.force_login(clerk_v1)
+    url = reverse("admin:complaints_complaint_move", args=[c.pk, "reject"])
+    assert "理由" in client.get(url).content.decode()
+    response = client.post(url, {"reason": ""})
+    assert response.status_code == 200 and Complaint.objects.get(pk=c.pk).status == Status.SUBMITTED
+    client.post(reverse("admin:complaints_complaint_move", args=[c.pk, "accept"]))
+    client.post(reverse("admin:complaints_complaint_move", args=[c.pk, "start"]))
+    response = client.post(
+        reverse("admin:complaints_complaint_move", args=[c.pk, "reply"]), {"reply": "", "outcome": ""}
+    )
+    assert response.status_code == 200
+    client.post(
+        reverse("admin:complaints_complaint_move", args=[c.pk, "reply"]), {"reply": "已修。", "outcome": "partly"}
+    )
+    client.post(reverse("admin:complaints_complaint_move", args=[c.pk, "close"]))
+    assert Complaint.objects.get(pk=c.pk).status == Status.CLOSED
+    page = client.get(reverse("admin:complaints_complaint_change", args=[c.pk])).content.decode()
+    assert "已办结" in page and "clerk_v1" in page  # timeline with actor, read-only
+
+
+def test_non_handler_cannot_move(client, file_complaint, reviewer_t1):
+    c = file_complaint("environment")
+    client.force_login(reviewer_t1)
+    page = client.get(reverse("admin:complaints_complaint_change", args=[c.pk])).content.decode()
+    assert "只能查看" in page
+    client.post(reverse("admin:complaints_complaint_move", args=[c.pk, "accept"]))
+    assert Complaint.objects.get(pk=c.pk).status == Status.SUBMITTED
+
+
+def test_identity_shown_to_handler_and_revealed_to_inspector_with_reason(client, file_complaint, clerk_v1, inspector):
+    c = file_complaint("environment", name="王五", phone="13700137000")
+    client.force_login(clerk_v1)
+    assert "13700137000" in client.get(reverse("admin:complaints_complaint_change", args=[c.pk])).content.decode()
+    client.force_login(inspector)
+    page = client.get(reverse("admin:complaints_complaint_change", args=[c.pk])).content.decode()
+    assert "13700137000" not in page and "查看身份" in page
+    url = reverse("admin:complaints_complaint_reveal", args=[c.pk])
+    assert "13700137000" not in client.post(url, {"reason": ""}).content.decode()
+    assert "13700137000" in client.post(url, {"reason": "核实线索"}).content.decode()
+    assert AuditEvent.objects.filter(action="complaint.identity_revealed", reason="核实线索").count() == 1
+
+
+def test_export_xlsx_without_identity(client, file_complaint, clerk_v1):
+    c = file_complaint("environment", name="王五", phone="13700137000")
+    client.force_login(clerk_v1)
+    response = client.post(reverse(CHANGELIST), {"action": "export_xlsx", "_selected_action": [c.pk]})
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert values[0][0] == "查询码" and values[1][0] == c.tracking_code
+    assert "13700137000" not in str(values) and "王五" not in str(values)
+
+
+def test_staff_intake_by_phone(client, world, cat, clerk_v1):
+    client.force_login(clerk_v1)
+    url = reverse("admin:complaints_complaint_intake")
+    data = {"village": world.v1.pk, "category": cat["environment"].pk, "text": "电话反映：水渠堵了", "channel": "phone"}
+    response = client.post(url, data, follow=True)
+    assert "已代录" in response.content.decode()
+    c = Complaint.objects.get()
+    assert (c.channel, c.entered_by) == ("phone", clerk_v1)
+    other = {**data, "village": world.v3.pk}
+    assert "本辖区" in client.post(url, other).content.decode()
+
+
+def test_calendar_warning_for_county_admin(client, county_admin):
+    client.force_login(county_admin)
+    response = client.get(reverse(CHANGELIST), follow=True)
+    assert "节假日日历缺少" in response.content.decode()
+
+
+def test_api_key_issued_in_admin_shows_raw_key_once(client, county_admin):
+    from complaints.models import ApiKey
+
+    client.force_login(county_admin)
+    response = client.post(
+        reverse("admin:complaints_apikey_add"), {"name": "12345热线", "is_active": "on"}, follow=True
+    )
+    key = ApiKey.objects.get()
+    assert "新密钥" in response.content.decode() and key.prefix in response.content.decode()
+
+
+def test_services_do_not_leak_between_counties(file_complaint, other_county_inspector):
+    c = file_complaint("conduct", concerns_township_staff=True)
+    assert not services.can_handle(other_county_inspector, c)
