@@ -92,7 +92,7 @@ def _run(modeladmin, request, queryset, name, service, needs_reason):
         if not form.is_valid():
             context = {
                 **modeladmin.admin_site.each_context(request),
-                "title": dict((a[0], a[2]) for a in MOVE_ACTIONS)[name],
+                "title": {a[0]: a[2] for a in MOVE_ACTIONS}[name],
                 "form": form,
                 "queryset": queryset,
                 "action": f"act_{name}",

@@ -91,6 +91,12 @@ class Demo:
         return pre, post
 
 
+def line(date, voucher_no, summary, income="0", expense="0"):
+    return LedgerLine(
+        date=date, voucher_no=voucher_no, summary=summary, income=Decimal(income), expense=Decimal(expense)
+    )
+
+
 def backdate(disclosure, days):
     """Demo history: make an old publication look old (timestamps only; status moves stay with the tick)."""
     when = timezone.now() - dt.timedelta(days=days)
@@ -176,11 +182,10 @@ def _seed_rosters(demo, village):
 def _seed_ledgers_and_documents(demo, village):
     if demo.exists(village, "yishiyiyi", "2026-09-01", "single") is None:
         lines = [
-            LedgerLine(date=dt.date(2026, 9, 1), voucher_no="议-01", summary="村民一事一议筹资（修建组道）",
-                       income=Decimal("61500")),
-            LedgerLine(date=dt.date(2026, 9, 5), voucher_no="议-02", summary="财政奖补资金到账", income=Decimal("20000")),
-            LedgerLine(date=dt.date(2026, 9, 12), voucher_no="议-03", summary="购买水泥砂石", expense=Decimal("5200")),
-            LedgerLine(date=dt.date(2026, 9, 20), voucher_no="议-04", summary="测量设计费", expense=Decimal("1633")),
+            line(dt.date(2026, 9, 1), "议-01", "村民一事一议筹资（修建组道）", income="61500"),
+            line(dt.date(2026, 9, 5), "议-02", "财政奖补资金到账", income="20000"),
+            line(dt.date(2026, 9, 12), "议-03", "购买水泥砂石", expense="5200"),
+            line(dt.date(2026, 9, 20), "议-04", "测量设计费", expense="1633"),
         ]  # fmt: skip
         demo.publish(
             demo.draft(village, "yishiyiyi", "2026-09-01", lines=lines, title="东坪村组道硬化一事一议筹资收支",
@@ -188,10 +193,10 @@ def _seed_ledgers_and_documents(demo, village):
         )  # fmt: skip
     if demo.exists(village, "caiwu", "2026-10", "single") is None:
         lines = [
-            LedgerLine(date=dt.date(2026, 10, 1), voucher_no="记-001", summary="上月结余", income=Decimal("18230.40")),
-            LedgerLine(date=dt.date(2026, 10, 8), voucher_no="记-002", summary="集体山林承包费", income=Decimal("12000")),
-            LedgerLine(date=dt.date(2026, 10, 15), voucher_no="记-003", summary="村部电费", expense=Decimal("386.20")),
-            LedgerLine(date=dt.date(2026, 10, 25), voucher_no="记-004", summary="保洁员工资", expense=Decimal("1800")),
+            line(dt.date(2026, 10, 1), "记-001", "上月结余", income="18230.40"),
+            line(dt.date(2026, 10, 8), "记-002", "集体山林承包费", income="12000"),
+            line(dt.date(2026, 10, 15), "记-003", "村部电费", expense="386.20"),
+            line(dt.date(2026, 10, 25), "记-004", "保洁员工资", expense="1800"),
         ]  # fmt: skip
         demo.publish(demo.draft(village, "caiwu", "2026-10", lines=lines, title="东坪村 2026 年 10 月财务收支"))
     documents = [
