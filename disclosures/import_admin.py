@@ -1,0 +1,225 @@
+"""Roster import in the admin: upload → preview (survives reloads, shows progress) → confirm.
+
+The views are thin: they call ``disclosures.importer.services``. Register this module by importing
+it from ``disclosures/admin.py`` (``from . import import_admin  # noqa: F401``).
+"""
+
+from urllib.parse import quote
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from sunshine.admin_utils import JurisdictionAdminMixin
+from villages.models import Division, Level
+from villages.permissions import can
+from villages.selectors import scope_for
+
+from .importer import ImportFileError
+from .importer import services as importer
+from .importer.headers import label
+from .models import Category, ImportJob, ImportStatus, Kind, Phase
+from .templates_xlsx import roster_template, template_filename
+
+REFRESH_SECONDS = 2
+
+
+def roster_categories():
+    return Category.objects.filter(kind=Kind.ROSTER, is_active=True).order_by("sort_order", "slug")
+
+
+class UploadForm(forms.Form):
+    village = forms.ModelChoiceField(label=gettext_lazy("村"), queryset=Division.objects.none())
+    category = forms.ModelChoiceField(label=gettext_lazy("类别"), queryset=Category.objects.none())
+    period = forms.CharField(
+        label=gettext_lazy("期间"), max_length=10, help_text=gettext_lazy("如 2026-11；按季度 2026-Q4；按年 2026")
+    )
+    phase = forms.ChoiceField(
+        label=gettext_lazy("阶段"), choices=[(Phase.PRE, Phase.PRE.label), (Phase.POST, Phase.POST.label)]
+    )
+    file = forms.FileField(
+        label=gettext_lazy("名单文件"), help_text=gettext_lazy("支持 .xlsx、.xls、.ods、.csv（UTF-8 或 GBK）")
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        villages = Division.objects.filter(level__in=[Level.VILLAGE, Level.TOWNSHIP]).order_by("path")
+        self.fields["village"].queryset = scope_for(villages, user, "roster.import", field="")
+        self.fields["category"].queryset = roster_categories()
+        self.fields["period"].initial = timezone.localdate().strftime("%Y-%m")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.ROSTER_IMPORT_MAX_BYTES:
+            raise ValidationError(
+                _("文件太大（%(size).1f MB），上限为 %(limit).0f MB。")
+                % {"size": upload.size / 1048576, "limit": settings.ROSTER_IMPORT_MAX_BYTES / 1048576}
+            )
+        return upload
+
+
+class ImportJobAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
+    view_perm = "disclosure.view"
+    add_perm = "roster.import"
+    list_display = [
+        "original_name",
+        "division",
+        "category",
+        "period",
+        "phase",
+        "status",
+        "rows_total",
+        "created_by",
+        "created_at",
+    ]
+    list_filter = ["status", "category", "phase"]
+    list_select_related = ["division", "category", "created_by"]
+    search_fields = ["original_name", "division__name"]
+    date_hierarchy = "created_at"
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("upload/", wrap(self.upload_view), name="disclosures_importjob_upload"),
+            path("<uuid:pk>/preview/", wrap(self.preview_view), name="disclosures_importjob_preview"),
+            path("<uuid:pk>/sheet/", wrap(self.sheet_view), name="disclosures_importjob_sheet"),
+            path("<uuid:pk>/confirm/", wrap(self.confirm_view), name="disclosures_importjob_confirm"),
+            path("template/<slug:slug>.xlsx", wrap(self.template_view), name="disclosures_importjob_template"),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return redirect("admin:disclosures_importjob_upload")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        job = self._job(request, object_id)
+        return redirect("admin:disclosures_importjob_preview", pk=job.pk)
+
+    def _job(self, request, pk):
+        job = self.get_queryset(request).select_related("division", "category", "created_by").filter(pk=pk).first()
+        if job is None:
+            raise Http404(_("找不到这个导入任务。"))
+        return job
+
+    def _context(self, request, **extra):
+        return {**self.admin_site.each_context(request), "opts": self.model._meta, **extra}
+
+    def upload_view(self, request):
+        if not can(request.user, "roster.import"):
+            raise PermissionDenied
+        form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                job = importer.roster_import_upload(
+                    actor=request.user,
+                    division=data["village"],
+                    category=data["category"],
+                    period=data["period"].strip(),
+                    phase=data["phase"],
+                    file=data["file"],
+                    original_name=data["file"].name,
+                )
+            except ImportFileError as exc:
+                form.add_error("file", str(exc))
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                return redirect("admin:disclosures_importjob_preview", pk=job.pk)
+        templates = [(c, reverse("admin:disclosures_importjob_template", args=[c.slug])) for c in roster_categories()]
+        return TemplateResponse(
+            request,
+            "disclosures/import/upload.html",
+            self._context(request, title=_("导入名单"), form=form, templates=templates),
+        )
+
+    def preview_view(self, request, pk):
+        job = self._job(request, pk)
+        result = job.result or {}
+        waiting = job.status in (ImportStatus.PENDING, ImportStatus.VALIDATING) and (
+            job.sheet_name or result.get("format") == "csv"
+        )
+        may_import = can(request.user, "roster.import", job.division)
+        warnings = [{**w, "shown": importer.warning_text_for(request.user, job, w)} for w in result.get("warnings", [])]
+        counts = result.get("counts") or {}
+        context = self._context(
+            request,
+            title=_("导入预览：%(name)s") % {"name": job.original_name},
+            job=job,
+            result=result,
+            counts=counts,
+            errors=result.get("errors", []),
+            errors_more=max(0, counts.get("errors", 0) - len(result.get("errors", []))),
+            warnings=warnings,
+            columns=[(label(f), text) for f, text in (result.get("columns") or {}).items()],
+            waiting=waiting,
+            refresh_seconds=REFRESH_SECONDS,
+            percent=int(100 * job.rows_processed / job.rows_total) if job.rows_total else 0,
+            may_import=may_import,
+            can_confirm=may_import and job.status == ImportStatus.READY and job.expires_at > timezone.now(),
+            needs_reason=job.status == ImportStatus.READY and importer.correction_needed(job),
+            can_choose_sheet=may_import
+            and len(result.get("sheets", [])) > 1
+            and job.status in (ImportStatus.PENDING, ImportStatus.READY, ImportStatus.INVALID, ImportStatus.FAILED),
+            revision_url=self._revision_url(job),
+        )
+        return TemplateResponse(request, "disclosures/import/preview.html", context)
+
+    def _revision_url(self, job):
+        if not job.disclosure_id:
+            return ""
+        try:
+            return reverse("admin:disclosures_disclosure_change", args=[job.disclosure_id])
+        except NoReverseMatch:
+            return ""
+
+    def sheet_view(self, request, pk):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        job = self._job(request, pk)
+        try:
+            importer.roster_import_choose_sheet(job=job, actor=request.user, sheet_name=request.POST.get("sheet", ""))
+        except (ValidationError, ImportFileError) as exc:
+            messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
+        return redirect("admin:disclosures_importjob_preview", pk=job.pk)
+
+    def confirm_view(self, request, pk):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        job = self._job(request, pk)
+        try:
+            revision = importer.roster_import_confirm(
+                job=job, actor=request.user, reason=request.POST.get("reason", "")
+            )
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+            return redirect("admin:disclosures_importjob_preview", pk=job.pk)
+        messages.success(
+            request,
+            _("已导入 %(n)s 行到「%(disclosure)s」第 %(number)s 版草稿。")
+            % {"n": revision.entry_count, "disclosure": revision.disclosure, "number": revision.number},
+        )
+        job.refresh_from_db()
+        return redirect(self._revision_url(job) or reverse("admin:disclosures_importjob_preview", args=[job.pk]))
+
+    def template_view(self, request, slug):
+        category = roster_categories().filter(slug=slug).first()
+        if category is None:
+            raise Http404
+        response = HttpResponse(
+            roster_template(category),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(template_filename(category))}"
+        return response
+
+
+admin.site.register(ImportJob, ImportJobAdmin)
