@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404
 from villages.models import Division
 
 from .models import PUBLIC_STATUSES, Disclosure, Revision, RevisionState, RosterEntry, Status
-from .services import public_fields_of
+from .services import public_fields_of, scrub
 
 # Column headings for the public fields (the allow-list decides which appear).
 FIELD_LABELS = {
@@ -85,6 +85,8 @@ def _cell(value, field):
         return ""
     if field == "amount":
         return f"{value:,.2f}"
+    if field in ("name", "group", "remark", "assistance_class"):
+        return scrub(value)
     return str(value)
 
 

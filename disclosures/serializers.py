@@ -4,7 +4,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from .models import Disclosure, LedgerLine, Phase
-from .services import public_fields_of
+from .services import public_fields_of, scrub
 
 
 class PublicDisclosureSerializer(serializers.ModelSerializer):
@@ -62,7 +62,8 @@ class PublicEntrySerializer(serializers.Serializer):
     def to_representation(self, instance):
         fields = public_fields_of(self.context["category"])
         data = super().to_representation(instance)
-        return {key: data[key] for key in fields if key in data}
+        return {key: scrub(data[key]) if isinstance(data.get(key), str) and key != "amount" else data[key]
+                for key in fields if key in data}  # fmt: skip
 
 
 class LedgerLineSerializer(serializers.ModelSerializer):

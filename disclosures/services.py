@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from sunshine.audit.services import audit_record, audit_record_many, build_event
 from sunshine.hooks import optional_hook
+from sunshine.identity import mask_id
 from villages.models import Level, Role
 from villages.permissions import can
 
@@ -540,8 +541,24 @@ def retention_sweep(*, now=None):
 # --- public content ---------------------------------------------------------------------------
 
 
+# Runs of 11+ digits in free text (phones, IDs, bank accounts a clerk typed into a remark).
+_LONG_DIGITS = re.compile(r"\d[\d \-]{9,}\d")
+
+
+def scrub(text):
+    """Mask long digit runs in free text that reaches the public (remarks, names)."""
+    if not text:
+        return text
+    return _LONG_DIGITS.sub(lambda m: mask_id(re.sub(r"\D", "", m.group())), str(text))
+
+
+def public_value(entry, name):
+    value = getattr(entry, name)
+    return scrub(value) if name in ("remark", "name", "group", "assistance_class") else value
+
+
 def public_entry_values(entry, fields):
-    return {name: getattr(entry, name) for name in fields}
+    return {name: public_value(entry, name) for name in fields}
 
 
 def public_fields_of(category):

@@ -123,10 +123,30 @@ def history(request, code, slug, period, phase):
     revisions = selectors.public_revisions(disclosure)
     for revision in revisions:
         revision.disclosure = disclosure
+    fields, cols = selectors.columns(disclosure.category)
+    labels = dict(zip(fields, (label for label, _n in cols)))
     steps = []
     for previous, current in zip(revisions, revisions[1:]):
-        steps.append({"revision": current, "previous": previous, "diff": revision_diff(previous, current)})
-    fields, cols = selectors.columns(disclosure.category)
+        d = revision_diff(previous, current)
+        steps.append(
+            {
+                "revision": current,
+                "previous": previous,
+                "diff": d,
+                "added": [_public_line(e, fields) for e in d.added],
+                "removed": [_public_line(e, fields) for e in d.removed],
+                "changed": [
+                    (
+                        _public_line(new, [f for f in ("name", "group") if f in fields]),
+                        [
+                            (labels[n], selectors._cell(getattr(old, n), n), selectors._cell(getattr(new, n), n))
+                            for n in names
+                        ],
+                    )
+                    for old, new, names in d.changed
+                ],  # fmt: skip
+            }
+        )
     return render(
         request,
         "disclosures/history.html",
@@ -140,6 +160,10 @@ def history(request, code, slug, period, phase):
             "field_labels": [label for label, _n in cols],
         },
     )
+
+
+def _public_line(entry, fields):
+    return " ".join(c for c in (selectors._cell(getattr(entry, f), f) for f in fields) if c)
 
 
 def reconciliation(request, code, slug, period, phase):

@@ -1,0 +1,92 @@
+"""API: public read with filters and allow-listed rows; staff drafts and transitions, scoped."""
+
+from rest_framework.test import APIClient
+
+from disclosures.models import Status
+from tests.disclosures.helpers import IDS, draft_roster, entry, published_roster
+
+
+def api(user=None):
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+def test_public_list_filters_and_entries(world, categories, crew, reviewer_t2, discipline_t2, clerk_v3):
+    mine = published_roster(*crew, world.v1, categories["dibao"], rows=[entry("张三", 500, id_number=IDS[0])])
+    published_roster(clerk_v3, reviewer_t2, discipline_t2, world.v3, categories["tekun"], rows=[entry("李四", 900)])
+    draft_roster(crew[0], world.v1, categories["tekun"])  # drafts never appear
+    client = api()
+    data = client.get("/api/v1/disclosures/").json()
+    assert data["count"] == 2
+    assert {d["category"] for d in client.get("/api/v1/disclosures/", {"category": "dibao"}).json()["results"]} == {
+        "dibao"
+    }
+    assert client.get("/api/v1/disclosures/", {"township": world.t1.code}).json()["count"] == 1
+    assert client.get("/api/v1/disclosures/", {"village": world.v3.code}).json()["count"] == 1
+    assert client.get("/api/v1/disclosures/", {"period": "2026-10", "phase": "pre"}).json()["count"] == 2
+    assert client.get("/api/v1/disclosures/", {"phase": "post"}).json()["count"] == 0
+    detail = client.get(f"/api/v1/disclosures/{mine.pk}/").json()
+    assert detail["revision"] == 1 and detail["entry_count"] == 1 and len(detail["checksum"]) == 64
+    rows = client.get(detail["entries_url"]).json()
+    assert rows["results"] == [
+        {"name": "张三", "group": "一组", "household_size": 1, "amount": "500.00", "assistance_class": "A"}
+    ]
+    assert client.get(detail["entries_url"], {"name": "李"}).json()["count"] == 0
+
+
+def test_schema_is_served(client, db):
+    assert client.get("/api/v1/schema/").status_code == 200
+
+
+def test_staff_draft_entries_and_review_moves(world, categories, crew):
+    clerk, reviewer, discipline = crew
+    created = api(clerk).post(
+        "/api/v1/staff/disclosures/",
+        {"division_code": world.v1.code, "category": "dibao", "period": "2026-11", "phase": "pre"},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    pk = created.json()["id"]
+    bad = api(clerk).post(
+        f"/api/v1/staff/disclosures/{pk}/entries/",
+        [{"name": "张三", "amount": "500", "id_number": "110101199003070012"}],
+        format="json",
+    )
+    assert bad.status_code == 400 and "第 1 行「身份证号」身份证号校验位错误" in bad.content.decode()
+    ok = api(clerk).post(
+        f"/api/v1/staff/disclosures/{pk}/entries/",
+        [{"name": "张三", "amount": "500", "id_number": IDS[0]}],
+        format="json",
+    )
+    assert ok.status_code == 200 and ok.json()["working_revision"]["entry_count"] == 1
+    assert IDS[0] not in ok.content.decode()
+    assert api(clerk).post(f"/api/v1/staff/disclosures/{pk}/submit/").status_code == 200
+    assert api(clerk).post(f"/api/v1/staff/disclosures/{pk}/approve-township/").status_code == 403
+    returned = api(reviewer).post(f"/api/v1/staff/disclosures/{pk}/return/", {"reason": ""}, format="json")
+    assert returned.status_code == 400 and "原因" in returned.content.decode()
+    api(clerk).post(f"/api/v1/staff/disclosures/{pk}/submit/")  # still submitted: refused with a message
+    assert api(reviewer).post(f"/api/v1/staff/disclosures/{pk}/approve-township/").json()["status"] == (
+        Status.TOWNSHIP_APPROVED
+    )
+    assert api(discipline).post(f"/api/v1/staff/disclosures/{pk}/approve-discipline/").status_code == 200
+    published = api(discipline).post(f"/api/v1/staff/disclosures/{pk}/publish/").json()
+    assert published["status"] == Status.PUBLISHED and published["current_revision_number"] == 1
+
+
+def test_staff_endpoints_are_scoped_and_authenticated(world, categories, crew, clerk_v3, reviewer_t2):
+    disclosure = draft_roster(crew[0], world.v1, categories["dibao"])
+    assert api().get("/api/v1/staff/disclosures/").status_code in (401, 403)
+    assert api(clerk_v3).get("/api/v1/staff/disclosures/").json()["count"] == 0
+    assert api(clerk_v3).get(f"/api/v1/staff/disclosures/{disclosure.pk}/").status_code == 404
+    assert api(reviewer_t2).post(f"/api/v1/staff/disclosures/{disclosure.pk}/submit/").status_code == 404
+    assert api(crew[0]).get(f"/api/v1/staff/disclosures/{disclosure.pk}/").json()["working_revision"]["state"] == (
+        "draft"
+    )
+    other = api(clerk_v3).post(
+        "/api/v1/staff/disclosures/",
+        {"division_code": world.v1.code, "category": "dibao", "period": "2026-12", "phase": "pre"},
+        format="json",
+    )
+    assert other.status_code == 403
