@@ -47,8 +47,9 @@ def seed():
     county = Division.objects.filter(code=DEMO_COUNTY).first()
     if county is None:
         return "complaints: demo county missing"
-    if Complaint.objects.filter(county=county).exists():
-        return f"complaints: demo already present ({Complaint.objects.filter(county=county).count()}), {linked} objection categories linked"
+    existing = Complaint.objects.filter(county=county).count()
+    if existing:
+        return f"complaints: demo already present ({existing}), {linked} objection categories linked"
     cat = {c.service_code: c for c in ComplaintCategory.objects.all()}
     v = {d.name: d for d in Division.objects.filter(level=Level.VILLAGE, path__startswith=county.path)}
     clerk1, clerk2 = _user("clerk_v01"), _user("clerk_v02")
