@@ -1,0 +1,123 @@
+"""The admin story: a clerk adds a roster and types it in; reviewers act with actions (with reasons)."""
+
+from disclosures.models import Disclosure, Revision, RosterEntry, Status
+from sunshine.identity import mask_id, person_key
+from tests.disclosures.helpers import IDS, draft_roster, published_roster
+
+ACTION_URL = "/admin/disclosures/disclosure/"
+
+
+def rows_post(revision, rows, title=""):
+    data = {
+        "title": title,
+        "body": "",
+        "entries-TOTAL_FORMS": str(len(rows)),
+        "entries-INITIAL_FORMS": "0",
+        "entries-MIN_NUM_FORMS": "0",
+        "entries-MAX_NUM_FORMS": "1000",
+    }
+    for i, row in enumerate(rows):
+        for key, value in row.items():
+            data[f"entries-{i}-{key}"] = value
+        data[f"entries-{i}-revision"] = str(revision.pk)
+    return data
+
+
+def test_clerk_adds_a_roster_and_types_it_in(client, world, categories, clerk_v1):
+    client.force_login(clerk_v1)
+    response = client.post(
+        "/admin/disclosures/disclosure/add/",
+        {"division": world.v1.pk, "category": categories["dibao"].pk, "period": "2026-11", "phase": "pre"},
+    )
+    revision = Revision.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(f"/revision/{revision.pk}/change/")
+    url = f"/admin/disclosures/revision/{revision.pk}/change/"
+    bad = client.post(url, rows_post(revision, [{"name": "张三", "amount": "500", "id_number": "110101199003070012"}]))
+    assert bad.status_code == 200 and "身份证号校验位错误" in bad.content.decode()
+    assert not RosterEntry.objects.exists()
+    ok = client.post(
+        url,
+        rows_post(
+            revision,
+            [
+                {"name": "张三", "group": "一组", "household_size": "2", "amount": "500", "id_number": IDS[0]},
+                {"name": "李四", "group": "一组", "household_size": "1", "amount": "300.50"},
+            ],
+        ),
+    )
+    assert ok.status_code == 302, ok.content.decode()[:2000]
+    revision.refresh_from_db()
+    assert (revision.entry_count, revision.amount_total) == (2, 800.5)
+    first = revision.entries.get(name="张三")
+    assert (first.person_key, first.id_masked, first.id_encrypted) == (person_key(IDS[0]), mask_id(IDS[0]), "")
+
+
+def test_bad_period_is_explained_in_the_add_form(client, world, categories, clerk_v1):
+    client.force_login(clerk_v1)
+    response = client.post(
+        "/admin/disclosures/disclosure/add/",
+        {"division": world.v1.pk, "category": categories["dibao"].pk, "period": "十一月", "phase": "pre"},
+    )
+    assert response.status_code == 200 and "格式不对" in response.content.decode()
+    assert not Disclosure.objects.exists()
+
+
+def test_reviewers_act_with_actions_and_reasons(client, world, categories, crew):
+    clerk, reviewer, discipline = crew
+    disclosure = draft_roster(clerk, world.v1, categories["dibao"])
+    client.force_login(clerk)
+    client.post(ACTION_URL, {"action": "act_submit", "_selected_action": [disclosure.pk]})
+    disclosure.refresh_from_db()
+    assert disclosure.status == Status.SUBMITTED
+    client.force_login(reviewer)
+    form = client.post(ACTION_URL, {"action": "act_return", "_selected_action": [disclosure.pk]})
+    assert form.status_code == 200 and 'name="reason"' in form.content.decode()
+    client.post(
+        ACTION_URL, {"action": "act_return", "_selected_action": [disclosure.pk], "apply": "1", "reason": "缺少证明"}
+    )
+    disclosure.refresh_from_db()
+    assert disclosure.status == Status.RETURNED
+    client.force_login(clerk)
+    client.post(ACTION_URL, {"action": "act_submit", "_selected_action": [disclosure.pk]})
+    client.force_login(reviewer)
+    client.post(ACTION_URL, {"action": "act_approve_township", "_selected_action": [disclosure.pk]})
+    wrong = client.post(ACTION_URL, {"action": "act_publish", "_selected_action": [disclosure.pk]}, follow=True)
+    assert "不能执行" in wrong.content.decode()
+    client.force_login(discipline)
+    client.post(ACTION_URL, {"action": "act_approve_discipline", "_selected_action": [disclosure.pk]})
+    client.post(ACTION_URL, {"action": "act_publish", "_selected_action": [disclosure.pk]})
+    disclosure.refresh_from_db()
+    assert disclosure.status == Status.PUBLISHED
+
+
+def test_clerk_has_no_review_actions(client, world, categories, crew):
+    disclosure = draft_roster(crew[0], world.v1, categories["dibao"])
+    client.force_login(crew[0])
+    page = client.get(ACTION_URL).content.decode()
+    assert "act_submit" in page and "act_approve_township" not in page and "act_publish" not in page
+    client.post(ACTION_URL, {"action": "act_publish", "_selected_action": [disclosure.pk]})
+    disclosure.refresh_from_db()
+    assert disclosure.status == Status.DRAFT
+
+
+def test_other_jurisdiction_is_absent(client, world, categories, crew, reviewer_t2, clerk_v3):
+    disclosure = draft_roster(crew[0], world.v1, categories["dibao"])
+    for user in (reviewer_t2, clerk_v3):
+        client.force_login(user)
+        assert str(disclosure) not in client.get(ACTION_URL).content.decode()
+        response = client.get(f"/admin/disclosures/disclosure/{disclosure.pk}/change/")
+        assert response.status_code == 302  # the admin's own "does not exist" redirect
+        revision = disclosure.revisions.get()
+        assert client.get(f"/admin/disclosures/revision/{revision.pk}/change/").status_code == 302
+
+
+def test_published_revision_cannot_be_edited_in_the_admin(client, world, categories, crew):
+    disclosure = published_roster(*crew, world.v1, categories["dibao"])
+    revision = disclosure.current_revision
+    client.force_login(crew[0])
+    url = f"/admin/disclosures/revision/{revision.pk}/change/"
+    page = client.get(url)
+    assert page.status_code == 200 and 'name="entries-0-name"' not in page.content.decode()
+    response = client.post(url, rows_post(revision, [{"name": "篡改", "amount": "1"}], title="改"))
+    assert response.status_code == 403
+    assert list(revision.entries.values_list("name", flat=True)) == ["张三"]
