@@ -143,3 +143,11 @@ def test_reconciliation_page(client, world, categories, crew):
     page = text(client.get(disclosure_url(post, "reconciliation")))
     assert "已发放但未公示" in page and "已公示但未发放" in page and "按公示发放" in page
     assert client.get(disclosure_url(pre, "reconciliation")).status_code == 404
+
+
+def test_roster_cells_are_escaped_and_rows_link_objections(client, world, categories, crew):
+    disclosure = published_roster(*crew, world.v1, categories["dibao"], rows=[entry("<b>张三</b>", 500)])
+    page = text(client.get(disclosure_url(disclosure)))
+    assert "&lt;b&gt;张三&lt;/b&gt;" in page and "<b>张三" not in page
+    row = disclosure.current_revision.entries.get()
+    assert f"/complaints/new/?disclosure={disclosure.pk}&amp;entry={row.pk}" in page
