@@ -457,6 +457,9 @@ def anonymize_disclosure(disclosure):
     The one exception to "published content never changes": retention and privacy take-downs.
     Amounts, groups and counts stay, so totals in the audit trail remain meaningful.
     """
+    from .bulletin import forget_bulletins
+
+    transaction.on_commit(lambda: forget_bulletins(disclosure))
     return RosterEntry.objects.filter(revision__disclosure=disclosure).update(
         name=_("（已隐去）"), person_key="", id_masked="", id_encrypted="", bank_account_encrypted="", remark=""
     )

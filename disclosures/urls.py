@@ -12,6 +12,7 @@ urlpatterns = [
     path("d/<str:code>/c/<slug:slug>/", views.category_page, name="category"),
     path(_d, views.detail, name="detail"),
     path(_d + "r/<int:number>/", views.detail, name="revision"),
+    path(_d + "r/<int:number>/pdf/", views.bulletin, name="bulletin"),
     path(_d + "history/", views.history, name="history"),
     path(_d + "reconciliation/", views.reconciliation, name="reconciliation"),
 ]

@@ -187,6 +187,23 @@ def history(request, code, slug, period, phase):
     )
 
 
+def bulletin(request, code, slug, period, phase, number):
+    """The printable bulletin PDF of one published revision (cached per revision)."""
+    from django.http import HttpResponse
+
+    from .bulletin import bulletin_pdf
+
+    disclosure = selectors.disclosure_for_page(code=code, slug=slug, period=period, phase=phase)
+    if disclosure.status == Status.TAKEN_DOWN:
+        raise Http404
+    revision = selectors.public_revision(disclosure, number)
+    revision.disclosure = disclosure
+    page_url = request.build_absolute_uri(disclosure_url(disclosure, "revision", number=number))
+    response = HttpResponse(bulletin_pdf(revision, page_url=page_url), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="bulletin-{disclosure.pk}-v{number}.pdf"'
+    return response
+
+
 def _public_line(entry, fields):
     return " ".join(c for c in (selectors._cell(getattr(entry, f), f) for f in fields) if c)
 

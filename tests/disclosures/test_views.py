@@ -151,3 +151,19 @@ def test_roster_cells_are_escaped_and_rows_link_objections(client, world, catego
     assert "&lt;b&gt;张三&lt;/b&gt;" in page and "<b>张三" not in page
     row = disclosure.current_revision.entries.get()
     assert f"/complaints/new/?disclosure={disclosure.pk}&amp;entry={row.pk}" in page
+
+
+def test_bulletin_pdf_has_names_checksum_and_qr(client, world, categories, crew, county_admin):
+    from tests.crawl import pdf_text
+
+    disclosure = published_roster(*crew, world.v1, categories["dibao"], rows=[entry("张三", 500, id_number=IDS[0])])
+    url = disclosure_url(disclosure, "bulletin", number=1)
+    assert url in text(client.get(disclosure_url(disclosure)))
+    response = client.get(url)
+    assert response["Content-Type"] == "application/pdf"
+    content = pdf_text(response.content)
+    assert "张三" in content and disclosure.current_revision.checksum[:16] in content.replace("\n", "")
+    assert IDS[0] not in content
+    assert client.get(url).content == response.content  # cached per revision
+    s.disclosure_take_down(disclosure=disclosure, actor=county_admin, reason="依申请删除")
+    assert client.get(url).status_code == 404
