@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
-from sunshine.identity import InvalidID, normalize_id
+from sunshine.identity import InvalidID, check_char, normalize_id
 
 EXCEL_EPOCH = datetime.date(1899, 12, 30)
 _SPACES = re.compile(r"[\s\u3000\u00a0\u200b]+")
@@ -51,6 +51,11 @@ def name(value):
 
 def id_number(value):
     """Canonical 18-character ID via sunshine.identity; numbers Excel damaged get a clear message."""
+    if isinstance(value, str) and len(value) == 18 and value.isascii() and value[:17].isdigit():
+        # the common case, typed cleanly: same checks as normalize_id without the clean-up work
+        last = value[17].upper()
+        if check_char(value[:17]) == last:
+            return value[:17] + last
     if isinstance(value, bool):
         raise CellError(_("不是身份证号"))
     if isinstance(value, int):

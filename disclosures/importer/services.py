@@ -20,12 +20,11 @@ from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from disclosures.models import Disclosure, ImportJob, ImportStatus, Kind, RevisionState, RosterEntry, Status
+from disclosures.models import Disclosure, ImportJob, ImportStatus, Kind, Revision, RevisionState, RosterEntry, Status
 from disclosures.services import (
     EDITABLE_REVISION_STATES,
     disclosure_open_correction,
     disclosure_open_draft,
-    revision_replace_entries,
     validate_period_and_phase,
 )
 from sunshine.audit.services import audit_record
@@ -89,6 +88,21 @@ def roster_import_upload(
     A file that cannot be read raises ImportFileError before anything is written. With
     ``background=False`` (commands, scripts) large files are validated inline too.
     """
+    job, _validation = _upload(
+        actor=actor,
+        division=division,
+        category=category,
+        period=period,
+        phase=phase,
+        file=file,
+        original_name=original_name,
+        sheet_name=sheet_name,
+        background=background,
+    )
+    return job
+
+
+def _upload(*, actor, division, category, period, phase, file, original_name, sheet_name, background):
     check_target(actor=actor, division=division, category=category, period=period, phase=phase)
     original_name = original_name or getattr(file, "name", "") or "upload"
     data = file.read() if hasattr(file, "read") else bytes(file)
@@ -137,7 +151,7 @@ def roster_import_upload(
     elif job.sheet_name or book.kind == "csv":
         transaction.on_commit(lambda: start_background_validation(job.pk))
     job.refresh_from_db()
-    return job
+    return job, validation
 
 
 def roster_import_choose_sheet(*, job, actor, sheet_name):
@@ -273,9 +287,16 @@ def _chunks(items, size):
         yield items[start : start + size]
 
 
+def _fill_person_keys(entries):
+    for entry in entries:
+        if not entry.person_key:
+            entry.person_key = person_key(entry.id_number)
+
+
 def _warnings(job, entries):
     """Cross-village duplicates and staff relatives, as warnings (never errors)."""
-    by_key = {person_key(e.id_number): e for e in entries}
+    _fill_person_keys(entries)
+    by_key = {e.person_key: e for e in entries}
     if not by_key:
         return []
     size = 900 if connection.vendor == "sqlite" else 10000
@@ -339,29 +360,88 @@ def warning_text_for(user, job, warning):
     return warning.get("public_text") or warning["text"]
 
 
-def build_entries(validated, category):
-    """Unsaved RosterEntry objects for validated rows (full ID/bank account only where the category stores them)."""
-    key_id = getattr(settings, "IDENTITY_HASH_KEY_ID", 1)
-    stores_full = category.stores_full_id
-    entries = []
-    for e in validated:
-        entries.append(
-            RosterEntry(
-                person_key=person_key(e.id_number),
-                key_id=key_id,
-                name=e.name,
-                group=e.group,
-                household_size=e.household_size,
-                amount=e.amount,
-                assistance_class=e.assistance_class,
-                id_masked=mask_id(e.id_number),
-                id_encrypted=encrypt(e.id_number) if stores_full else "",
-                bank_account_encrypted=encrypt(e.bank_account) if stores_full and e.bank_account else "",
-                remark=e.remark,
-                source_row=e.row,
-            )
+ENTRY_VALUES = {
+    "person_key": lambda e, ctx: e.person_key,
+    "key_id": lambda e, ctx: ctx["key_id"],
+    "name": lambda e, ctx: e.name,
+    "group": lambda e, ctx: e.group,
+    "household_size": lambda e, ctx: e.household_size,
+    "amount": lambda e, ctx: e.amount,
+    "assistance_class": lambda e, ctx: e.assistance_class,
+    "id_masked": lambda e, ctx: mask_id(e.id_number),
+    "id_encrypted": lambda e, ctx: encrypt(e.id_number) if ctx["stores_full"] else "",
+    "bank_account_encrypted": lambda e, ctx: encrypt(e.bank_account) if ctx["stores_full"] and e.bank_account else "",
+    "remark": lambda e, ctx: e.remark,
+    "source_row": lambda e, ctx: e.row,
+}
+INSERT_CHUNK = 5000
+
+
+def _insert_rows(revision, validated, category):
+    """Stream the rows into RosterEntry with plain executemany, chunk by chunk (no model instances).
+
+    Every concrete column is written: ours from ENTRY_VALUES, revision/position, and any other
+    field at its default, so a field added to RosterEntry later cannot be silently skipped.
+    """
+    _fill_person_keys(validated)
+    ctx = {"key_id": getattr(settings, "IDENTITY_HASH_KEY_ID", 1), "stores_full": category.stores_full_id}
+    fields = [f for f in RosterEntry._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        quote(RosterEntry._meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
+    )
+    makers = []
+    for f in fields:
+        if f.name == "revision":
+            makers.append(lambda e, position: revision.pk)
+        elif f.name == "position":
+            makers.append(lambda e, position: position)
+        elif f.name in ENTRY_VALUES:
+            value = ENTRY_VALUES[f.name]
+            if f.name == "amount":
+                makers.append(lambda e, position: e.amount)
+            else:
+                makers.append(lambda e, position, value=value: value(e, ctx))
+        else:
+            default = f.get_db_prep_save(f.get_default(), connection)
+            makers.append(lambda e, position, default=default: default)
+    total = Decimal("0")
+    with connection.cursor() as cursor:
+        for start in range(0, len(validated), INSERT_CHUNK):
+            params = []
+            for position, entry in enumerate(validated[start : start + INSERT_CHUNK], start=start + 1):
+                if entry.amount is not None:
+                    total += entry.amount
+                params.append([make(entry, position) for make in makers])
+            cursor.executemany(sql, params)
+    return len(validated), total
+
+
+def replace_entries(*, actor, revision, validated, category, source):
+    """Replace a draft revision's entries with the validated rows: the checks and the one audit event of
+    ``disclosures.services.revision_replace_entries``, with a streamed executemany instead of model instances."""
+    disclosure = revision.disclosure
+    if not can(actor, "disclosure.edit", disclosure.division):
+        raise PermissionDenied
+    with transaction.atomic():
+        locked = Revision.objects.select_for_update().get(pk=revision.pk)
+        if locked.state not in EDITABLE_REVISION_STATES:
+            raise ValidationError(_("只有草稿或退回的版本可以修改；已公开的内容只能通过更正修改。"))
+        before_count, before_total = locked.entry_count, locked.amount_total
+        RosterEntry.objects.filter(revision=locked).delete()
+        count, total = _insert_rows(locked, validated, category)
+        locked.entry_count, locked.amount_total = count, total
+        locked.save(update_fields=["entry_count", "amount_total"])
+        audit_record(
+            actor=actor,
+            action="revision.entries_replaced",
+            obj=locked,
+            division=disclosure.division,
+            changes={"entry_count": [before_count, count], "amount_total": [before_total, total]},
+            data=source,
         )
-    return entries
+    revision.entry_count, revision.amount_total = count, total
+    return locked
 
 
 PUBLISHED_STATUSES = (Status.PUBLISHED, Status.CONFIRMED, Status.ARCHIVED)
@@ -379,7 +459,7 @@ def correction_needed(job):
     )
 
 
-def roster_import_confirm(*, job, actor, reason=""):
+def roster_import_confirm(*, job, actor, reason="", _validation=None):
     """Import every row of a READY job into the draft of its disclosure, in one transaction. Returns the revision.
 
     If the roster is already published the import becomes a correction draft, which needs ``reason``.
@@ -397,10 +477,12 @@ def roster_import_confirm(*, job, actor, reason=""):
             raise ValidationError(_("预览已过期，请重新上传。"))
         if locked.status != S.READY:
             raise ValidationError(_("只有校验通过（没有错误）的导入才能确认。"))
-        try:
-            validation = validate_rows(_read_rows(locked), locked.category)
-        except ImportFileError as exc:
-            raise ValidationError(str(exc))
+        validation = _validation  # handed over in-process by roster_import_file; otherwise read again
+        if validation is None:
+            try:
+                validation = validate_rows(_read_rows(locked), locked.category)
+            except ImportFileError as exc:
+                raise ValidationError(str(exc))
         if validation.errors:  # cannot happen for an unchanged file; never import on doubt
             raise ValidationError(_("文件校验有错误，请重新上传。"))
         if correction_needed(locked):
@@ -418,18 +500,18 @@ def roster_import_confirm(*, job, actor, reason=""):
                 period=locked.period,
                 phase=locked.phase,
             )
-        entries = build_entries(validation.entries, locked.category)
         counts = locked.result.get("counts", {})
-        revision_replace_entries(
+        replace_entries(
             actor=actor,
             revision=revision,
-            entries=entries,
+            validated=validation.entries,
+            category=locked.category,
             source={
                 "import_job": str(locked.pk),
                 "file": locked.original_name,
                 "sha256": locked.sha256,
                 "sheet": locked.sheet_name,
-                "rows": len(entries),
+                "rows": len(validation.entries),
                 "skipped": validation.skipped,
                 "warnings": counts.get("warnings", 0),
             },
@@ -442,7 +524,7 @@ def roster_import_file(*, actor, division, category, period, phase, path, sheet_
     """Upload a file from disk and, unless ``dry_run`` or it has errors, confirm it. Returns ``(job, revision)``."""
     with open(path, "rb") as handle:
         data = handle.read()
-    job = roster_import_upload(
+    job, validation = _upload(
         actor=actor,
         division=division,
         category=category,
@@ -455,7 +537,7 @@ def roster_import_file(*, actor, division, category, period, phase, path, sheet_
     )
     if dry_run or job.status != S.READY:
         return job, None
-    return job, roster_import_confirm(job=job, actor=actor, reason=reason)
+    return job, roster_import_confirm(job=job, actor=actor, reason=reason, _validation=validation)
 
 
 def roster_import_tick():

@@ -31,6 +31,17 @@ FOOTER_MARKERS = (
     "说明:",
 )
 HOUSEHOLD_RANGE = (1, 30)
+FIELD_ORDER = (
+    "name",
+    "id_number",
+    "group",
+    "household_size",
+    "amount",
+    "assistance_class",
+    "bank_account",
+    "remark",
+    "approved_on",
+)
 MAX_LENGTHS = {"name": 64, "group": 64, "assistance_class": 32, "remark": 200}
 _DATE_IN_TEXT = re.compile(r"(\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?)")
 
@@ -46,6 +57,7 @@ class Entry:
     assistance_class: str = ""
     bank_account: str = ""
     remark: str = ""
+    person_key: str = ""  # filled by the services (needs the identity key)
 
 
 @dataclass
@@ -116,6 +128,32 @@ def check_header(rows, category=None):
     return header
 
 
+def _parsers(category):
+    amount_min = getattr(category, "amount_min", None)
+    amount_max = getattr(category, "amount_max", None)
+
+    def amount_in_range(raw):
+        value = cells.amount(raw)
+        if (amount_min is not None and value < amount_min) or (amount_max is not None and value > amount_max):
+            raise cells.CellError(
+                _("金额 %(value)s 元超出本类别范围（%(low)s–%(high)s 元）")
+                % {"value": value, "low": amount_min if amount_min is not None else 0, "high": amount_max}
+            )
+        return value
+
+    return {
+        "name": cells.name,
+        "id_number": cells.id_number,
+        "group": cells.text,
+        "household_size": lambda raw: cells.integer(raw, *HOUSEHOLD_RANGE),
+        "amount": amount_in_range,
+        "assistance_class": cells.text,
+        "bank_account": cells.bank_account,
+        "remark": cells.text,
+        "approved_on": cells.date,  # checked, not stored: RosterEntry has no date
+    }
+
+
 def validate_rows(rows, category=None, *, progress=None, progress_every=2000):
     """Validate every data row under the detected header.
 
@@ -123,103 +161,82 @@ def validate_rows(rows, category=None, *, progress=None, progress_every=2000):
     raises ImportFileError for problems with the file as a whole (no header, missing columns, no data).
     """
     header = check_header(rows, category)
-    required = required_fields(category)
+    required = set(required_fields(category))
     result = Validation(header=header)
     columns = header.columns
     header_keys = {normalize_header(v) for v in rows[header.row_index] if v not in (None, "")}
-    id_index = columns["id_number"]
-    amount_min = getattr(category, "amount_min", None)
-    amount_max = getattr(category, "amount_max", None)
+    name_index, id_index = columns["name"], columns["id_number"]
+    name_header = normalize_header(rows[header.row_index][name_index]) if header.height == 1 else None
+    parsers = _parsers(category)
+    # (field, column index, parser, required, label, max length, stored)
+    plan = [
+        (f, columns[f], parsers[f], f in required, header.label(f), MAX_LENGTHS.get(f), f != "approved_on")
+        for f in FIELD_ORDER
+        if f in columns
+    ]
     seen = {}
     data = rows[header.data_start :]
     total = len(data)
     footer_rows = []
     errors = result.errors
-    col = {f: header.label(f) for f in columns}
+    entries = result.entries
+    is_blank = cells.is_blank
+    CellError = cells.CellError
     for offset, row in enumerate(data):
         row_number = header.data_start + offset + 1
         if progress is not None and offset and offset % progress_every == 0:
             progress(offset, total)
-        if all(cells.is_blank(v) for v in row):
-            result.skipped += 1
-            continue
-        if _is_footer(row, id_index):
-            result.skipped += 1
-            footer_rows.append(row)
-            continue
-        if {normalize_header(v) for v in row if v not in (None, "")} == header_keys:
+        width = len(row)
+        id_cell = row[id_index] if id_index < width else None
+        if is_blank(id_cell):
+            if all(is_blank(v) for v in row):
+                result.skipped += 1
+                continue
+            if _is_footer(row, id_index):
+                result.skipped += 1
+                footer_rows.append(row)
+                continue
+        name_cell = row[name_index] if name_index < width else None
+        if (
+            name_header is not None
+            and isinstance(name_cell, str)
+            and normalize_header(name_cell) == name_header
+            and {normalize_header(v) for v in row if v not in (None, "")} == header_keys
+        ):
             result.skipped += 1  # the header printed again on a new page
             continue
         result.rows_total += 1
         row_errors = len(errors)
-
-        def get(field_name, _row=row):
-            index = columns.get(field_name)
-            if index is None or index >= len(_row):
-                return None
-            value = _row[index]
-            return None if cells.is_blank(value) else value
-
         values = {}
-        for field_name in ("name", "id_number", "group", "household_size", "amount", "assistance_class"):
-            if field_name not in columns:
-                continue
-            raw = get(field_name)
-            if raw is None:
-                if field_name in required:
-                    errors.append(_error(row_number, col[field_name], _("必填，不能为空")))
+        for field_name, index, parse, is_required, column_label, limit, stored in plan:
+            raw = row[index] if index < width else None
+            if raw is None or raw == "" or (isinstance(raw, str) and is_blank(raw)):
+                if is_required:
+                    errors.append(_error(row_number, column_label, _("必填，不能为空")))
                 continue
             try:
-                if field_name == "name":
-                    value = cells.name(raw)
-                elif field_name == "id_number":
-                    value = cells.id_number(raw)
-                elif field_name == "household_size":
-                    value = cells.integer(raw, *HOUSEHOLD_RANGE)
-                elif field_name == "amount":
-                    value = cells.amount(raw)
-                    if amount_min is not None and value < amount_min or amount_max is not None and value > amount_max:
-                        raise cells.CellError(
-                            _("金额 %(value)s 元超出本类别范围（%(low)s–%(high)s 元）")
-                            % {"value": value, "low": amount_min if amount_min is not None else 0, "high": amount_max}
-                        )
-                else:
-                    value = cells.text(raw)
-            except cells.CellError as exc:
-                errors.append(_error(row_number, col[field_name], exc))
+                value = parse(raw)
+            except CellError as exc:
+                errors.append(_error(row_number, column_label, exc))
                 continue
-            limit = MAX_LENGTHS.get(field_name)
             if limit and len(value) > limit:
-                errors.append(_error(row_number, col[field_name], _("太长（最多 %(n)s 个字）") % {"n": limit}))
+                errors.append(_error(row_number, column_label, _("太长（最多 %(n)s 个字）") % {"n": limit}))
                 continue
-            values[field_name] = value
-        for field_name in ("bank_account", "remark", "approved_on"):
-            raw = get(field_name) if field_name in columns else None
-            if raw is None:
-                continue
-            try:
-                if field_name == "bank_account":
-                    values[field_name] = cells.bank_account(raw)
-                elif field_name == "approved_on":
-                    cells.date(raw)  # checked, not stored: RosterEntry has no date
-                else:
-                    value = cells.text(raw)
-                    if len(value) > MAX_LENGTHS["remark"]:
-                        raise cells.CellError(_("太长（最多 %(n)s 个字）") % {"n": MAX_LENGTHS["remark"]})
-                    values[field_name] = value
-            except cells.CellError as exc:
-                errors.append(_error(row_number, col[field_name], exc))
+            if stored:
+                values[field_name] = value
         id_number = values.get("id_number")
         if id_number is not None:
             first = seen.get(id_number)
             if first is not None:
                 errors.append(
-                    _error(row_number, col["id_number"], _("与第 %(row)s 行重复（同一身份证号）") % {"row": first})
+                    _error(
+                        row_number, header.label("id_number"), _("与第 %(row)s 行重复（同一身份证号）") % {"row": first}
+                    )
                 )
             else:
                 seen[id_number] = row_number
         if len(errors) == row_errors:
-            result.entries.append(Entry(row=row_number, **values))
+            entries.append(Entry(row=row_number, **values))
     if result.rows_total == 0:
         raise ImportFileError(_("表头下面没有数据行（表头在第 %(row)s 行）。") % {"row": header.row_index + 1})
     if progress is not None:

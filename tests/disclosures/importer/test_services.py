@@ -134,14 +134,15 @@ def test_a_database_failure_on_the_last_row_leaves_everything_untouched(world, c
     assert job.status == ImportStatus.READY
     events_after_upload = AuditEvent.objects.count()
 
-    real_build = importer.build_entries
+    real_validate = importer.validate_rows
 
-    def broken_last_row(validated, category):
-        entries = real_build(validated, category)
-        entries[-1].household_size = -1  # violates the column's CHECK constraint on insert
-        return entries
+    def broken_last_row(rows, category, **kwargs):
+        validation = real_validate(rows, category, **kwargs)
+        validation.entries[-1].household_size = -1  # violates the column's CHECK constraint on insert
+        return validation
 
-    monkeypatch.setattr(importer, "build_entries", broken_last_row)
+    monkeypatch.setattr(importer, "validate_rows", broken_last_row)
+    monkeypatch.setattr(importer, "INSERT_CHUNK", 2)  # earlier chunks are already inserted when the last fails
     with pytest.raises(IntegrityError):
         importer.roster_import_confirm(job=job, actor=clerk_v1)
 
