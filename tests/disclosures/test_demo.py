@@ -1,0 +1,26 @@
+"""The demo county has something to look at for every category."""
+
+from django.core.management import call_command
+
+from disclosures import demo
+from disclosures.models import PUBLIC_STATUSES, Category, Disclosure, Kind, Status
+from disclosures.reconciliation import reconcile
+
+
+def test_demo_seed_covers_every_category_and_is_idempotent(db):
+    call_command("seed_demo", verbosity=0)
+    public = Disclosure.objects.filter(status__in=PUBLIC_STATUSES)
+    for category in Category.objects.all():
+        phases = set(public.filter(category=category).values_list("phase", flat=True))
+        assert phases == ({"pre", "post"} if category.kind == Kind.ROSTER else {"single"}), category.slug
+    corrected = public.filter(current_revision__number__gt=1).select_related("category").first()
+    assert corrected is not None and corrected.current_revision.reason
+    post = public.get(category__slug="dibao", period="2026-10", phase="post")
+    result = reconcile(post)
+    assert result.anomaly_count >= 2 and result.previous is not None
+    assert public.filter(category__slug="dibao", period="2026-11", phase="pre", status=Status.PUBLISHED).exists()
+    assert Disclosure.objects.filter(status=Status.SUBMITTED).exists()  # one waiting for the reviewer
+    assert Disclosure.objects.filter(status=Status.CONFIRMED).exists()  # old windows closed by the tick
+    count = Disclosure.objects.count()
+    assert demo.seed().endswith("0 demo disclosures created")
+    assert Disclosure.objects.count() == count
