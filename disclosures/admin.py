@@ -24,6 +24,7 @@ from villages.permissions import can
 from villages.selectors import scope_for
 
 from . import services
+from .calendar import obligations
 from .models import Attachment, Category, Disclosure, Kind, LedgerLine, Revision, RosterEntry
 
 CATEGORY_FIELDS = [
@@ -275,6 +276,11 @@ class DisclosureAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def changelist_view(self, request, extra_context=None):
+        villages = scope_for(Division.objects.filter(level=Level.VILLAGE), request.user, self.view_perm, "")
+        extra_context = {**(extra_context or {}), "overdue": obligations(villages, only_overdue=True)}
+        return super().changelist_view(request, extra_context)
+
 
 for _name, _service, _label, _perm, _reason in MOVE_ACTIONS:
     setattr(
@@ -362,8 +368,32 @@ class LedgerLineInline(EditableOnlyInline, admin.TabularInline):
     extra = 3
 
 
+ATTACHMENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png"}
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+
+
+class AttachmentForm(forms.ModelForm):
+    class Meta:
+        model = Attachment
+        fields = ["title", "file"]
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if upload is None or not hasattr(upload, "size"):
+            return upload
+        extension = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
+        if extension not in ATTACHMENT_TYPES:
+            raise forms.ValidationError(_("附件只能是 PDF、JPG 或 PNG 文件。"))
+        if upload.size > ATTACHMENT_MAX_BYTES:
+            raise forms.ValidationError(_("附件不能超过 10 MB。"))
+        self.instance.size = upload.size
+        self.instance.content_type = ATTACHMENT_TYPES[extension]
+        return upload
+
+
 class AttachmentInline(EditableOnlyInline, admin.TabularInline):
     model = Attachment
+    form = AttachmentForm
     fields = ["title", "file"]
     extra = 1
 
@@ -421,12 +451,7 @@ class RevisionAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
     def save_formset(self, request, form, formset, change):
         with transaction.atomic():
             services._locked_editable(request.user, form.instance)  # refuse if it left draft meanwhile
-            instances = formset.save()
-            for item in instances:
-                if isinstance(item, Attachment) and item.file:
-                    item.size = item.file.size
-                    item.content_type = getattr(item.file.file, "content_type", "") or ""
-                    item.save(update_fields=["size", "content_type"])
+            formset.save()
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -121,3 +121,38 @@ def test_published_revision_cannot_be_edited_in_the_admin(client, world, categor
     response = client.post(url, rows_post(revision, [{"name": "篡改", "amount": "1"}], title="改"))
     assert response.status_code == 403
     assert list(revision.entries.values_list("name", flat=True)) == ["张三"]
+
+
+def test_changelist_flags_overdue_villages_in_jurisdiction(client, world, categories, reviewer_t1):
+    client.force_login(reviewer_t1)
+    page = client.get(ACTION_URL).content.decode()
+    assert "逾期未公开" in page and "乙村" in page and "丙村" not in page
+
+
+def test_document_attachment_types_are_checked(client, world, categories, reviewer_t1):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from disclosures import services as s
+
+    revision = s.disclosure_open_draft(
+        actor=reviewer_t1, division=world.v1, category=categories["tonggao"], period="2026-11-20"
+    )
+    url = f"/admin/disclosures/revision/{revision.pk}/change/"
+    client.force_login(reviewer_t1)
+
+    def post(name, content):
+        return client.post(
+            url,
+            {
+                "title": "通知", "body": "正文",
+                "attachments-TOTAL_FORMS": "1", "attachments-INITIAL_FORMS": "0",
+                "attachments-MIN_NUM_FORMS": "0", "attachments-MAX_NUM_FORMS": "1000",
+                "attachments-0-title": "附件", "attachments-0-file": SimpleUploadedFile(name, content),
+            },
+        )  # fmt: skip
+
+    assert "只能是 PDF" in post("a.exe", b"MZ").content.decode()
+    assert not revision.attachments.exists()
+    assert post("a.pdf", b"%PDF-1.4 test").status_code == 302
+    attachment = revision.attachments.get()
+    assert (attachment.content_type, attachment.size) == ("application/pdf", 13)

@@ -167,3 +167,25 @@ def test_bulletin_pdf_has_names_checksum_and_qr(client, world, categories, crew,
     assert client.get(url).content == response.content  # cached per revision
     s.disclosure_take_down(disclosure=disclosure, actor=county_admin, reason="依申请删除")
     assert client.get(url).status_code == 404
+
+
+def test_document_page_and_attachments_only_once_published(client, world, categories, reviewer_t1):
+    from django.core.files.base import ContentFile
+
+    from disclosures.models import Attachment
+
+    revision = s.disclosure_open_draft(
+        actor=reviewer_t1, division=world.v1, category=categories["tonggao"], period="2026-11-20"
+    )
+    s.revision_update_content(actor=reviewer_t1, revision=revision, title="停水通知", body="11月25日停水一天")
+    attachment = Attachment(revision=revision, title="停水范围图", size=4, content_type="application/pdf")
+    attachment.file.save("map.pdf", ContentFile(b"%PDF"), save=True)
+    assert client.get(f"/d/files/{attachment.pk}/").status_code == 404
+    disclosure = revision.disclosure
+    s.disclosure_submit(disclosure=disclosure, actor=reviewer_t1)
+    s.disclosure_approve_township(disclosure=disclosure, actor=reviewer_t1)
+    s.disclosure_publish(disclosure=disclosure, actor=reviewer_t1)
+    page = text(client.get(disclosure_url(disclosure)))
+    assert "停水通知" in page and "11月25日停水一天" in page and f"/d/files/{attachment.pk}/" in page
+    response = client.get(f"/d/files/{attachment.pk}/")
+    assert response.status_code == 200 and b"".join(response.streaming_content) == b"%PDF"
