@@ -244,3 +244,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
 }
+
+# Disclosures: name the disclosure status enum in the OpenAPI schema (other apps also have "status").
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["DisclosureStatusEnum"] = "disclosures.models.Status"
