@@ -143,6 +143,11 @@ class StaffDisclosureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
                 actor=request.user, division=division, category=category, period=values["period"],
                 phase=values["phase"], title=values["title"], pre_disclosure=pre,
             )  # fmt: skip
+            content = {k: values[k] for k in ("body", "reason") if values[k]}
+            if revision.number == 1:
+                content.pop("reason", None)
+            if content:
+                services.revision_update_content(actor=request.user, revision=revision, **content)
         except (DjangoValidationError, DjangoPermissionDenied) as exc:
             raise _drf(exc) from exc
         disclosure = self.get_queryset().get(pk=revision.disclosure_id)

@@ -101,6 +101,10 @@ class DraftCreateSerializer(serializers.Serializer):
     phase = serializers.ChoiceField(choices=Phase.choices, default=Phase.SINGLE)
     title = serializers.CharField(required=False, allow_blank=True, default="")
     pre_disclosure = serializers.IntegerField(required=False, allow_null=True, default=None)
+    body = serializers.CharField(required=False, allow_blank=True, default="", help_text="正文（文件类公开）")
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="更正原因：已公开的事项会新建更正版本，提交前必须填写"
+    )
 
 
 class ReasonSerializer(serializers.Serializer):

@@ -90,3 +90,22 @@ def test_staff_endpoints_are_scoped_and_authenticated(world, categories, crew, c
         format="json",
     )
     assert other.status_code == 403
+
+
+def test_staff_correction_through_the_api(world, categories, crew):
+    clerk, reviewer, discipline = crew
+    disclosure = published_roster(*crew, world.v1, categories["dibao"], rows=[entry("张三", 500, id_number=IDS[0])])
+    body = {"division_code": world.v1.code, "category": "dibao", "period": "2026-10", "phase": "pre"}
+    opened = api(clerk).post("/api/v1/staff/disclosures/", {**body, "reason": "金额有误"}, format="json").json()
+    assert opened["working_revision"]["number"] == 2 and opened["working_revision"]["reason"] == "金额有误"
+    assert opened["status"] == Status.PUBLISHED
+    api(clerk).post(
+        f"/api/v1/staff/disclosures/{disclosure.pk}/entries/",
+        [{"name": "张三", "amount": "550", "id_number": IDS[0]}],
+        format="json",
+    )
+    for user, move in ((clerk, "submit"), (reviewer, "approve-township"), (discipline, "approve-discipline"),
+                       (discipline, "publish")):  # fmt: skip
+        assert api(user).post(f"/api/v1/staff/disclosures/{disclosure.pk}/{move}/").status_code == 200
+    public = api().get(f"/api/v1/disclosures/{disclosure.pk}/").json()
+    assert public["revision"] == 2 and public["is_correction"] and public["correction_reason"] == "金额有误"
