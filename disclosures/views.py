@@ -221,6 +221,10 @@ def reconciliation(request, code, slug, period, phase):
             "division": disclosure.division,
             "crumbs": _crumbs(disclosure.division),
             "result": result,
+            "groups": [
+                {"total": total, "rows": [r for r in result.rows if r.outcome == total.outcome]}
+                for total in sorted(result.totals, key=lambda t: not t.is_anomaly)
+            ],
             "pre_links": [(p, disclosure_url_from(p, disclosure.division, disclosure.category)) for p in result.pres],
             "previous_url": disclosure_url_from(result.previous, disclosure.division, disclosure.category)
             if result.previous
