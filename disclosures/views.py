@@ -248,7 +248,12 @@ def division_page(request, code):
         context["overdue"] = obligations([division], only_overdue=True)
     else:
         villages = list(villages_in(division))
-        context["overdue"] = obligations(villages, only_overdue=True)
+        overdue = obligations(villages, only_overdue=True)
+        counts = {}
+        for item in overdue:
+            counts[item.division] = counts.get(item.division, 0) + 1
+        context["overdue_total"] = len(overdue)
+        context["overdue_by_village"] = [(v, counts[v]) for v in villages if v in counts]
         context["recent"] = list(selectors.feed_revisions(division, limit=20))
     return render(request, "disclosures/division.html", context)
 

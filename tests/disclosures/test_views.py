@@ -131,6 +131,8 @@ def test_village_section_feed_and_calendar(client, world, categories, crew):
         assert "最低生活保障" in text(feed) and "张三" not in text(feed)
     calendar = text(client.get(f"/d/{world.t1.code}/calendar/"))
     assert "逾期" in calendar and "乙村" in calendar
+    township = text(client.get(f"/d/{world.t1.code}/"))
+    assert f"/d/{world.v2.code}/calendar/" in township and "逾期项数" in township
     assert client.get(f"/d/{world.county.code}/").status_code == 200
     assert client.get(f"/d/{world.v1.code}/c/dibao/").status_code == 200
 
