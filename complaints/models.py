@@ -157,18 +157,22 @@ class Complaint(models.Model):
     tracking_code = models.CharField(_("查询码"), max_length=12, unique=True, default=new_tracking_code)
     secret_hash = models.CharField(max_length=64, editable=False)
     category = models.ForeignKey(
-        ComplaintCategory, verbose_name=_("类别"), on_delete=models.PROTECT, related_name="complaints"
+        ComplaintCategory, verbose_name=_("类别"), db_index=False, on_delete=models.PROTECT, related_name="complaints"
     )
     village = models.ForeignKey(
         Division, verbose_name=_("所涉村"), on_delete=models.PROTECT, related_name="complaints_about"
     )
-    township = models.ForeignKey(Division, verbose_name=_("乡镇"), on_delete=models.PROTECT, related_name="+")
-    county = models.ForeignKey(Division, verbose_name=_("县"), on_delete=models.PROTECT, related_name="+")
+    township = models.ForeignKey(
+        Division, verbose_name=_("乡镇"), db_index=False, on_delete=models.PROTECT, related_name="+"
+    )
+    county = models.ForeignKey(
+        Division, verbose_name=_("县"), db_index=False, on_delete=models.PROTECT, related_name="+"
+    )
     # Who handles it now: the division and the role there.
     division = models.ForeignKey(
         Division, verbose_name=_("办理单位"), on_delete=models.PROTECT, related_name="complaints"
     )
-    level = models.CharField(_("办理层级"), max_length=16, choices=Level.choices, db_index=True)
+    level = models.CharField(_("办理层级"), max_length=16, choices=Level.choices)
     handler_role = models.CharField(_("办理岗位"), max_length=32, choices=Role.choices)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.SUBMITTED)
     text = models.TextField(_("内容"), max_length=4000)
@@ -177,7 +181,12 @@ class Complaint(models.Model):
     concerns_cadres = models.BooleanField(_("涉及村干部"), default=False)
     concerns_township_staff = models.BooleanField(_("涉及乡镇干部"), default=False)
     named_cadre = models.ForeignKey(
-        "villages.VillageCadre", verbose_name=_("所涉村干部"), null=True, blank=True, on_delete=models.SET_NULL
+        "villages.VillageCadre",
+        verbose_name=_("所涉村干部"),
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.SET_NULL,
     )
     # Objections: linked to a disclosure and a stable person key (or entry).
     disclosure = models.ForeignKey(
@@ -189,15 +198,15 @@ class Complaint(models.Model):
         related_name="complaints",
     )
     roster_entry = models.ForeignKey(
-        "disclosures.RosterEntry", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "disclosures.RosterEntry", null=True, blank=True, db_index=False, on_delete=models.SET_NULL, related_name="+"
     )
-    person_key = models.CharField(max_length=64, blank=True, db_index=True)
+    person_key = models.CharField(max_length=64, blank=True)
     # Identity: encrypted; visible to the handling staff only.
     anonymous = models.BooleanField(_("匿名"), default=True)
     filer_name_enc = models.TextField(blank=True)
     filer_phone_enc = models.TextField(blank=True)
     filer_email_enc = models.TextField(blank=True)
-    filer_phone_key = models.CharField(max_length=64, blank=True, db_index=True)
+    filer_phone_key = models.CharField(max_length=64, blank=True)
     notify_filer = models.BooleanField(_("短信/邮件通知"), default=False)
     channel = models.CharField(_("来源"), max_length=16, choices=Channel.choices, default=Channel.WEB)
     entered_by = models.ForeignKey(
@@ -205,6 +214,7 @@ class Complaint(models.Model):
         verbose_name=_("代录人"),
         null=True,
         blank=True,
+        db_index=False,
         on_delete=models.PROTECT,
         related_name="+",
     )
@@ -212,7 +222,7 @@ class Complaint(models.Model):
     long = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     # Clocks.
     submitted_at = models.DateTimeField(_("提交时间"), db_index=True)
-    due_at = models.DateTimeField(_("当前期限"), null=True, blank=True, db_index=True)
+    due_at = models.DateTimeField(_("当前期限"), null=True, blank=True)
     first_contact_due_at = models.DateTimeField(null=True, blank=True)
     first_contact_at = models.DateTimeField(_("首次联系"), null=True, blank=True)
     first_contact_alerted = models.BooleanField(default=False)
@@ -241,6 +251,8 @@ class Complaint(models.Model):
         verbose_name = _("留言投诉")
         verbose_name_plural = _("留言投诉")
         ordering = ["due_at", "-submitted_at"]
+        # Few indexes on purpose: the tick rewrites many rows at once and every index costs on each
+        # row it moves (see docs/decisions-complaints.md).
         indexes = [models.Index(fields=["status", "due_at"]), models.Index(fields=["township", "status"])]
 
     def __str__(self):

@@ -163,3 +163,41 @@ def test_two_ticks_at_once_escalate_each_item_once(transactional_db, world, cat)
     )
     assert set(Complaint.objects.values_list("escalation_count", flat=True)) == {1}
     assert AuditEvent.objects.filter(action="complaint.escalated").count() == 30
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the single-statement path exists on PostgreSQL only")
+def test_sql_and_python_paths_agree(world, cat, settings, clerk_v1):
+    def run(python):
+        settings.COMPLAINTS_TICK_PYTHON = python
+        plain, _ = services.complaint_submit(category=cat["environment"], village=world.v1, text="x")
+        cadre, _ = services.complaint_submit(
+            category=cat["environment"], village=world.v1, text="x", concerns_cadres=True
+        )
+        accepted, _ = services.complaint_submit(category=cat["environment"], village=world.v2, text="x")
+        services.complaint_accept(complaint=accepted, actor=f.staff(f"c{python}", Role.VILLAGE_CLERK, world.v2))
+        result = services.complaints_tick(now=later(100))
+        shapes = []
+        for c in (plain, cadre, accepted):
+            c.refresh_from_db()
+            e = AuditEvent.objects.get(action="complaint.escalated", object_id=str(c.pk))
+            shapes.append(
+                (
+                    c.level,
+                    c.handler_role,
+                    c.due_at,
+                    c.escalation_count,
+                    e.actor_label,
+                    e.object_repr == c.tracking_code,
+                    e.division_id == c.division_id,
+                    e.reason,
+                    e.data,
+                    sorted(e.changes),
+                    e.changes["level"],
+                )
+            )
+        return result, shapes
+
+    from tests import factories as f
+
+    assert run(True) == run(False)
