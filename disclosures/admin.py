@@ -168,7 +168,8 @@ class DisclosureAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
     view_perm = "disclosure.view"
     change_perm = "disclosure.edit"
     add_perm = "disclosure.edit"
-    list_display = ["__str__", "division", "category", "period", "phase", "status", "objection_ends_at", "version"]
+    list_display = ["period", "division", "category", "phase", "status", "objection_ends_at", "version"]
+    list_display_links = ["period"]
     list_filter = ["status", "phase", "category"]
     search_fields = ["title", "period", "division__name"]
     list_select_related = ["division", "category", "current_revision"]
@@ -275,6 +276,23 @@ class DisclosureAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        moves = [
+            (f"act_{name}", label, needs_reason)
+            for name, _service, label, perm, needs_reason in MOVE_ACTIONS
+            if obj is not None and can(request.user, perm, obj)
+        ]
+        extra_context = {
+            **(extra_context or {}),
+            "moves": moves,
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete": False,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def changelist_view(self, request, extra_context=None):
         villages = scope_for(Division.objects.filter(level=Level.VILLAGE), request.user, self.view_perm, "")

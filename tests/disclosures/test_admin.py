@@ -156,3 +156,16 @@ def test_document_attachment_types_are_checked(client, world, categories, review
     assert post("a.pdf", b"%PDF-1.4 test").status_code == 302
     attachment = revision.attachments.get()
     assert (attachment.content_type, attachment.size) == ("application/pdf", 13)
+
+
+def test_change_page_offers_the_users_moves(client, world, categories, crew):
+    clerk, reviewer, _discipline = crew
+    disclosure = draft_roster(clerk, world.v1, categories["dibao"])
+    client.force_login(reviewer)
+    page = client.get(f"/admin/disclosures/disclosure/{disclosure.pk}/change/").content.decode()
+    assert 'value="act_approve_township"' in page and 'value="act_take_down"' not in page
+    assert 'name="_save"' not in page
+    client.force_login(clerk)
+    client.post(ACTION_URL, {"action": "act_submit", "_selected_action": [disclosure.pk], "index": "0"})
+    disclosure.refresh_from_db()
+    assert disclosure.status == Status.SUBMITTED
