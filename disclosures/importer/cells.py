@@ -26,14 +26,23 @@ class CellError(ValueError):
     pass
 
 
+_BLANK_CHARS = " \t\n\r\f\v\u3000\u00a0\u200b\ufeff"
+
+
 def is_blank(value):
-    return value is None or value == "" or (isinstance(value, str) and not _SPACES.sub("", value))
+    return value is None or value == "" or (isinstance(value, str) and not value.strip(_BLANK_CHARS))
 
 
 def text(value):
     """Trimmed text with full-width letters/digits/spaces folded (NFKC) and runs of spaces collapsed."""
     if value is None:
         return ""
+    if type(value) is str:  # the common case: NFKC only when needed, spaces collapsed without a regex
+        if not unicodedata.is_normalized("NFKC", value):
+            value = unicodedata.normalize("NFKC", value)
+        if "\u200b" in value or "\ufeff" in value:
+            value = value.replace("\u200b", " ").replace("\ufeff", " ")
+        return " ".join(value.split())
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     elif isinstance(value, datetime.datetime):
@@ -82,6 +91,10 @@ def id_number(value):
 
 def amount(value):
     """Decimal with two places from 1200, 1200.0, "1,200.00元", "１２００", "￥1200"."""
+    if type(value) is float and 0 <= value < 1e10:  # the common case: a number cell, exact in cents
+        cents = round(value * 100)
+        if abs(cents - value * 100) < 1e-6:
+            return Decimal(cents).scaleb(-2)
     if isinstance(value, bool):
         raise CellError(_("不是金额"))
     if isinstance(value, int | float):

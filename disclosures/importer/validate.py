@@ -154,10 +154,11 @@ def _parsers(category):
     }
 
 
-def validate_rows(rows, category=None, *, progress=None, progress_every=2000):
+def validate_rows(rows, category=None, *, progress=None, progress_every=2000, consume=False):
     """Validate every data row under the detected header.
 
-    ``progress(done, total)`` is called every ``progress_every`` rows. Returns a ``Validation``;
+    ``progress(done, total)`` is called every ``progress_every`` rows. With ``consume`` each data row
+    is dropped from ``rows`` once read, so a big sheet's memory is reused for the entries. Returns a ``Validation``;
     raises ImportFileError for problems with the file as a whole (no header, missing columns, no data).
     """
     header = check_header(rows, category)
@@ -166,7 +167,7 @@ def validate_rows(rows, category=None, *, progress=None, progress_every=2000):
     columns = header.columns
     header_keys = {normalize_header(v) for v in rows[header.row_index] if v not in (None, "")}
     name_index, id_index = columns["name"], columns["id_number"]
-    name_header = normalize_header(rows[header.row_index][name_index]) if header.height == 1 else None
+    name_header = rows[header.row_index][name_index] if header.height == 1 else None
     parsers = _parsers(category)
     # (field, column index, parser, required, label, max length, stored)
     plan = [
@@ -175,15 +176,18 @@ def validate_rows(rows, category=None, *, progress=None, progress_every=2000):
         if f in columns
     ]
     seen = {}
-    data = rows[header.data_start :]
-    total = len(data)
+    start = header.data_start
+    total = len(rows) - start
     footer_rows = []
     errors = result.errors
     entries = result.entries
     is_blank = cells.is_blank
     CellError = cells.CellError
-    for offset, row in enumerate(data):
-        row_number = header.data_start + offset + 1
+    for offset in range(total):
+        row = rows[start + offset]
+        if consume:
+            rows[start + offset] = None
+        row_number = start + offset + 1
         if progress is not None and offset and offset % progress_every == 0:
             progress(offset, total)
         width = len(row)
@@ -199,8 +203,7 @@ def validate_rows(rows, category=None, *, progress=None, progress_every=2000):
         name_cell = row[name_index] if name_index < width else None
         if (
             name_header is not None
-            and isinstance(name_cell, str)
-            and normalize_header(name_cell) == name_header
+            and name_cell == name_header  # cheap test first: the header printed again on a new page
             and {normalize_header(v) for v in row if v not in (None, "")} == header_keys
         ):
             result.skipped += 1  # the header printed again on a new page

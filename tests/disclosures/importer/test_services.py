@@ -236,12 +236,12 @@ def test_a_large_file_is_validated_later_and_shows_progress(world, clerk_v1, set
     seen = []
     original = importer.validate_rows
 
-    def spy(rows, category, progress=None, progress_every=2000):
+    def spy(rows, category, progress=None, progress_every=2000, **kwargs):
         def record(done, total):
             progress(done, total)
             seen.append(ImportJob.objects.values_list("rows_processed", "rows_total").get(pk=job.pk))
 
-        return original(rows, category, progress=record, progress_every=1)
+        return original(rows, category, progress=record, progress_every=1, **kwargs)
 
     importer.validate_rows, saved = spy, importer.validate_rows
     try:
