@@ -141,8 +141,25 @@ class DisclosureAddForm(forms.ModelForm):
 
 class RevisionInline(admin.TabularInline):
     model = Revision
-    fields = ["link", "state", "reason", "created_by", "submitted_at", "published_at", "entry_count", "amount_total"]
+    fields = ["link", "state", "reason", "author", "submitted", "published_at", "count", "total"]
     readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("编制人"))
+    def author(self, obj):
+        return obj.created_by
+
+    @admin.display(description=gettext_lazy("提交时间"))
+    def submitted(self, obj):
+        return obj.submitted_at
+
+    @admin.display(description=gettext_lazy("条目数"))
+    def count(self, obj):
+        return obj.entry_count
+
+    @admin.display(description=gettext_lazy("合计/余额（元）"))
+    def total(self, obj):
+        return obj.amount_total
+
     extra = 0
     can_delete = False
     show_change_link = False
@@ -312,12 +329,21 @@ class RosterEntryForm(forms.ModelForm):
     id_number = forms.CharField(
         label=gettext_lazy("身份证号"),
         required=False,
+        widget=forms.TextInput(attrs={"size": 18, "autocomplete": "off"}),
         help_text=gettext_lazy("只保存脱敏号码和匹配用的密钥哈希；完整号码仅在类别需要时加密保存。"),
     )
 
     class Meta:
         model = RosterEntry
         fields = ["name", "group", "household_size", "amount", "assistance_class", "id_number", "remark"]
+        widgets = {
+            "name": forms.TextInput(attrs={"size": 8}),
+            "group": forms.TextInput(attrs={"size": 10}),
+            "household_size": forms.NumberInput(attrs={"style": "width:4em"}),
+            "amount": forms.NumberInput(attrs={"style": "width:7em"}),
+            "assistance_class": forms.TextInput(attrs={"size": 6}),
+            "remark": forms.TextInput(attrs={"size": 14}),
+        }
 
     def clean_id_number(self):
         raw = self.cleaned_data.get("id_number")
@@ -421,14 +447,24 @@ class RevisionAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
     jurisdiction_field = "disclosure__division"
     view_perm = "disclosure.view"
     change_perm = "disclosure.edit"
-    list_display = ["__str__", "state", "created_by", "submitted_at", "published_at", "entry_count", "amount_total"]
+    list_display = ["__str__", "state", "published_at", "count", "total"]
     list_filter = ["state", "disclosure__category"]
     list_select_related = ["disclosure__division", "disclosure__category", "created_by"]
     search_fields = ["disclosure__division__name", "disclosure__period"]
-    fields = [
-        "disclosure_link", "number", "state", "reason", "title", "body", "entry_count", "amount_total", "checksum",
-    ]  # fmt: skip
-    readonly_fields = ["disclosure_link", "number", "state", "entry_count", "amount_total", "checksum"]
+    fields = ["disclosure_link", "number", "state", "reason", "title", "body", "count", "total", "checksum_"]
+    readonly_fields = ["disclosure_link", "number", "state", "count", "total", "checksum_"]
+
+    @admin.display(description=gettext_lazy("条目数"))
+    def count(self, obj):
+        return obj.entry_count
+
+    @admin.display(description=gettext_lazy("合计/余额（元）"))
+    def total(self, obj):
+        return obj.amount_total
+
+    @admin.display(description=gettext_lazy("内容校验码（公开时生成）"))
+    def checksum_(self, obj):
+        return obj.checksum or "—"
 
     @admin.display(description=gettext_lazy("公开事项"))
     def disclosure_link(self, obj):
