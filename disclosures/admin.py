@@ -264,10 +264,10 @@ class DisclosureAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
             raise PermissionDenied("；".join(exc.messages)) from exc
         obj.pk = obj.id = revision.disclosure_id
         obj._state.adding = False
-        self._new_revision = revision
+        request._disclosure_new_revision = revision  # per request: ModelAdmin instances are shared
 
     def response_add(self, request, obj, post_url_continue=None):
-        return redirect("admin:disclosures_revision_change", self._new_revision.pk)
+        return redirect("admin:disclosures_revision_change", request._disclosure_new_revision.pk)
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
