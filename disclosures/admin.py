@@ -276,11 +276,26 @@ class DisclosureAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
             class Checked(form):
                 def clean(self):
                     data = super().clean()
-                    if data.get("category") and data.get("period"):
+                    if data.get("category") and data.get("period") and data.get("division"):
                         try:
                             services.validate_period_and_phase(
                                 category=data["category"], period=data["period"], phase=data.get("phase")
                             )
+                            if data.get("pre_disclosure"):
+                                services._check_pre_link(
+                                    category=data["category"], division=data["division"], phase=data.get("phase"),
+                                    pre=data["pre_disclosure"],
+                                )  # fmt: skip
+                            existing = Disclosure.objects.filter(
+                                division=data["division"], category=data["category"], period=data["period"],
+                                phase=data.get("phase"),
+                            ).first()  # fmt: skip
+                            if existing is not None:
+                                revision = services.working_revision(existing)
+                                if existing.status == "taken_down":
+                                    raise ValidationError(_("该公开事项已撤下，不能再修改。"))
+                                if revision is not None and not revision.is_editable:
+                                    raise ValidationError(_("该公开事项有一个版本正在审核中，审核结束前不能再修改。"))
                         except ValidationError as exc:
                             raise forms.ValidationError(exc.messages) from exc
                     return data

@@ -169,3 +169,16 @@ def test_change_page_offers_the_users_moves(client, world, categories, crew):
     client.post(ACTION_URL, {"action": "act_submit", "_selected_action": [disclosure.pk], "index": "0"})
     disclosure.refresh_from_db()
     assert disclosure.status == Status.SUBMITTED
+
+
+def test_adding_a_disclosure_under_review_is_explained(client, world, categories, crew):
+    disclosure = draft_roster(crew[0], world.v1, categories["dibao"])
+    from disclosures import services as s
+
+    s.disclosure_submit(disclosure=disclosure, actor=crew[0])
+    client.force_login(crew[0])
+    response = client.post(
+        "/admin/disclosures/disclosure/add/",
+        {"division": world.v1.pk, "category": categories["dibao"].pk, "period": "2026-10", "phase": "pre"},
+    )
+    assert response.status_code == 200 and "正在审核中" in response.content.decode()
