@@ -58,3 +58,22 @@ def test_two_ticks_at_once_confirm_each_window_once(transactional_db, world, cat
         Status.CONFIRMED
     }
     assert AuditEvent.objects.filter(action="disclosure.confirm").count() == 4
+
+
+def test_a_real_objection_keeps_the_window_from_closing(world, categories, crew):
+    complaints = pytest.importorskip("complaints.services")
+    from complaints.models import ComplaintCategory
+
+    disclosure = published_roster(*crew, world.v1, categories["dibao"])
+    other = published_roster(*crew, world.v1, categories["tekun"])
+    objection = ComplaintCategory.objects.create(
+        service_code="objection-test", name="公示异议", owning_level="township", is_objection=True,
+        disclosure_category=categories["dibao"],
+    )  # fmt: skip
+    complaints.complaint_submit(
+        category=objection, village=world.v1, text="张三家有小汽车，不符合低保条件", disclosure=disclosure
+    )
+    assert s.disclosures_tick(now=timezone.now() + dt.timedelta(days=8)).startswith("1 confirmed, 1 waiting")
+    disclosure.refresh_from_db()
+    other.refresh_from_db()
+    assert (disclosure.status, other.status) == (Status.PUBLISHED, Status.CONFIRMED)
