@@ -1,0 +1,180 @@
+"""Staff API for the roster import: upload → preview (poll) → confirm. Thin: it calls the importer services."""
+
+from urllib.parse import quote
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpResponse
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from sunshine.api_permissions import HasRolePermission
+from villages.models import Division
+from villages.selectors import scope_for
+
+from .importer import ImportFileError
+from .importer import services as importer
+from .models import Category, ImportJob, Kind, Phase
+from .templates_xlsx import roster_template, template_filename
+
+RESULT_KEYS = ("format", "encoding", "sheets", "file_error", "header_row", "columns", "report_date", "counts", "errors")
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    village = serializers.CharField(source="division.code", read_only=True)
+    village_name = serializers.CharField(source="division.name", read_only=True)
+    category = serializers.CharField(source="category.slug", read_only=True)
+    result = serializers.SerializerMethodField()
+    warnings = serializers.SerializerMethodField()
+    preview = serializers.SerializerMethodField()
+    needs_reason = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id",
+            "village",
+            "village_name",
+            "category",
+            "period",
+            "phase",
+            "original_name",
+            "sha256",
+            "sheet_name",
+            "status",
+            "rows_total",
+            "rows_processed",
+            "result",
+            "warnings",
+            "preview",
+            "needs_reason",
+            "disclosure",
+            "revision",
+            "created_at",
+            "expires_at",
+            "imported_at",
+        ]
+        read_only_fields = fields
+
+    def get_result(self, job) -> dict:
+        return {k: job.result[k] for k in RESULT_KEYS if k in (job.result or {})}
+
+    def get_warnings(self, job) -> list:
+        user = self.context["request"].user
+        return [
+            {"row": w["row"], "kind": w["kind"], "text": importer.warning_text_for(user, job, w)}
+            for w in (job.result or {}).get("warnings", [])
+        ]
+
+    def get_preview(self, job) -> list:
+        return (job.result or {}).get("preview", [])
+
+    def get_needs_reason(self, job) -> bool:
+        return job.status == "ready" and importer.correction_needed(job)
+
+
+class UploadSerializer(serializers.Serializer):
+    village = serializers.SlugRelatedField(slug_field="code", queryset=Division.objects.all(), help_text="区划代码")
+    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.filter(kind=Kind.ROSTER))
+    period = serializers.CharField(max_length=10)
+    phase = serializers.ChoiceField(choices=[Phase.PRE, Phase.POST])
+    file = serializers.FileField()
+    sheet = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class SheetSerializer(serializers.Serializer):
+    sheet = serializers.CharField()
+
+
+class ConfirmSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+def _django_errors(exc):
+    if isinstance(exc, ImportFileError):
+        return ValidationError({"file": [str(exc)]})
+    return ValidationError({"detail": exc.messages})
+
+
+class RosterImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Staff: roster imports in your jurisdiction. POST a file, poll the preview, then POST confirm."""
+
+    serializer_class = ImportJobSerializer
+    permission_classes = [HasRolePermission]
+    required_perm = "disclosure.view"
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    filterset_fields = ("status", "phase", "period")
+
+    def get_queryset(self):
+        queryset = ImportJob.objects.select_related("division", "category").order_by("-created_at")
+        return scope_for(queryset, self.request.user, self.required_perm)
+
+    @extend_schema(request=UploadSerializer, responses={201: ImportJobSerializer})
+    def create(self, request):
+        upload = UploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        data = upload.validated_data
+        try:
+            job = importer.roster_import_upload(
+                actor=request.user,
+                division=data["village"],
+                category=data["category"],
+                period=data["period"],
+                phase=data["phase"],
+                file=data["file"],
+                original_name=data["file"].name,
+                sheet_name=data["sheet"],
+            )
+        except DjangoPermissionDenied:
+            raise PermissionDenied
+        except (ImportFileError, DjangoValidationError) as exc:
+            raise _django_errors(exc)
+        return Response(self.get_serializer(job).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=SheetSerializer, responses=ImportJobSerializer)
+    @action(detail=True, methods=["post"])
+    def sheet(self, request, pk=None):
+        job = self.get_object()
+        body = SheetSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            job = importer.roster_import_choose_sheet(
+                job=job, actor=request.user, sheet_name=body.validated_data["sheet"]
+            )
+        except DjangoPermissionDenied:
+            raise PermissionDenied
+        except (ImportFileError, DjangoValidationError) as exc:
+            raise _django_errors(exc)
+        return Response(self.get_serializer(job).data)
+
+    @extend_schema(request=ConfirmSerializer, responses=ImportJobSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        job = self.get_object()
+        body = ConfirmSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            importer.roster_import_confirm(job=job, actor=request.user, reason=body.validated_data["reason"])
+        except DjangoPermissionDenied:
+            raise PermissionDenied
+        except DjangoValidationError as exc:
+            raise _django_errors(exc)
+        job.refresh_from_db()
+        return Response(self.get_serializer(job).data)
+
+    @extend_schema(responses={(200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): bytes})
+    @action(detail=False, methods=["get"], url_path=r"templates/(?P<slug>[-\w]+)")
+    def template(self, request, slug=None):
+        category = Category.objects.filter(kind=Kind.ROSTER, is_active=True, slug=slug).first()
+        if category is None:
+            return Response(status=status.HTTP_404_NOT_FOUND)
+        response = HttpResponse(
+            roster_template(category),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(template_filename(category))}"
+        return response

@@ -1,0 +1,99 @@
+"""The staff API: upload, poll the preview, confirm; scoped to the jurisdiction; no full IDs in any response."""
+
+import io
+
+import pytest
+from rest_framework.test import APIClient
+
+from disclosures.models import ImportJob, ImportStatus, RosterEntry
+
+from .corpus import HEADER, PEOPLE, bad_checksum_id, standard_rows
+from .factories import roster_category
+from .test_services import roster_file, upload
+
+pytestmark = pytest.mark.urls("tests.disclosures.importer.urls")
+URL = "/api/v1/staff/roster-imports/"
+
+
+@pytest.fixture
+def dibao(db):
+    return roster_category()
+
+
+def api_as(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def post_file(client, data, name="名单.xlsx", **extra):
+    handle = io.BytesIO(data)
+    handle.name = name
+    fields = {"village": "990101001000", "category": "dibao", "period": "2026-11", "phase": "pre", "file": handle}
+    return client.post(URL, {**fields, **extra}, format="multipart")
+
+
+def test_upload_preview_confirm(world, dibao, clerk_v1):
+    client = api_as(clerk_v1)
+    response = post_file(client, roster_file())
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["status"] == "ready" and body["result"]["counts"]["valid"] == 3
+    assert client.get(f"{URL}{body['id']}/").json()["status"] == "ready"
+
+    response = client.post(f"{URL}{body['id']}/confirm/", {}, format="json")
+    assert response.status_code == 200 and response.json()["status"] == "imported"
+    assert RosterEntry.objects.count() == 3
+    for _name, id_number, *_ in PEOPLE:
+        assert id_number not in response.content.decode() and id_number not in str(body)
+
+
+def test_errors_are_listed_and_block_confirmation(world, dibao, clerk_v1):
+    rows = [HEADER, *standard_rows()]
+    rows[-1][2] = bad_checksum_id(13)
+    client = api_as(clerk_v1)
+    body = post_file(client, roster_file(rows)).json()
+    assert body["status"] == "invalid"
+    assert body["result"]["errors"] == [
+        {"row": 4, "column": "身份证号码", "message": "校验位错误", "text": "第 4 行「身份证号码」校验位错误"}
+    ]
+    response = client.post(f"{URL}{body['id']}/confirm/", {}, format="json")
+    assert response.status_code == 400
+    assert not RosterEntry.objects.exists()
+
+
+def test_a_bad_file_is_a_400_with_one_message(world, dibao, clerk_v1):
+    response = post_file(api_as(clerk_v1), "不是表格".encode(), name="名单.xlsx")
+    assert response.status_code == 400
+    (message,) = response.json()["file"]
+    assert "扩展名是 .xlsx，但内容不是电子表格" in message
+    assert not ImportJob.objects.exists()
+
+
+def test_outside_the_jurisdiction(world, dibao, clerk_v1, clerk_v3):
+    job = upload(clerk_v1, world.v1)
+    client = api_as(clerk_v3)
+    assert client.get(f"{URL}{job.pk}/").status_code == 404
+    assert client.post(f"{URL}{job.pk}/confirm/", {}, format="json").status_code == 404
+    assert client.get(URL).json()["results"] == []
+    assert post_file(client, roster_file()).status_code == 403
+    job.refresh_from_db()
+    assert job.status == ImportStatus.READY
+
+
+def test_anonymous_is_refused(world, dibao):
+    assert APIClient().get(URL).status_code in (401, 403)
+
+
+def test_sheet_choice(world, dibao, clerk_v1):
+    data = roster_file(sheets={"甲": [HEADER, *standard_rows()], "乙": [HEADER, standard_rows()[0]]})
+    client = api_as(clerk_v1)
+    body = post_file(client, data).json()
+    assert body["status"] == "pending" and body["result"]["sheets"] == ["甲", "乙"]
+    body = client.post(f"{URL}{body['id']}/sheet/", {"sheet": "乙"}, format="json").json()
+    assert body["status"] == "ready" and body["result"]["counts"]["rows"] == 1
+
+
+def test_template_download(world, dibao, clerk_v1):
+    response = api_as(clerk_v1).get(f"{URL}templates/dibao/")
+    assert response.status_code == 200 and response.content[:2] == b"PK"
