@@ -36,9 +36,13 @@ class IntakeForm(forms.Form):
         label=_("反映的是村干部（本村干部看不到这条留言，由乡镇纪委办理）"), required=False
     )
     concerns_township_staff = forms.BooleanField(label=_("反映的是乡镇干部（由县里办理）"), required=False)
-    photo1 = forms.FileField(label=_("照片（最多 3 张，可不传）"), required=False)
-    photo2 = forms.FileField(label="", required=False)
-    photo3 = forms.FileField(label="", required=False)
+    photo1 = forms.FileField(
+        label=_("照片（最多 3 张，可不传）"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
+    )
+    photo2 = forms.FileField(label="", required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
+    photo3 = forms.FileField(label="", required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
     name = forms.CharField(label=_("姓名（可不填）"), max_length=64, required=False)
     phone = forms.RegexField(
         label=_("手机号（可不填）"),
