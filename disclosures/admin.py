@@ -23,9 +23,9 @@ from villages.models import Division, Level
 from villages.permissions import can
 from villages.selectors import scope_for
 
-from . import services
+from . import selectors, services
 from .calendar import obligations
-from .models import Attachment, Category, Disclosure, Kind, LedgerLine, Revision, RosterEntry
+from .models import PUBLIC_ROSTER_FIELDS, Attachment, Category, Disclosure, Kind, LedgerLine, Revision, RosterEntry
 
 CATEGORY_FIELDS = [
     "slug", "name", "kind", "cadence", "objection_days", "public_fields", "retention_days", "review_chain",
@@ -33,8 +33,25 @@ CATEGORY_FIELDS = [
 ]  # fmt: skip
 
 
+class CategoryForm(forms.ModelForm):
+    public_fields = forms.MultipleChoiceField(
+        label=gettext_lazy("公开字段"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[(f, selectors.FIELD_LABELS[f]) for f in PUBLIC_ROSTER_FIELDS],
+        help_text=gettext_lazy(
+            "名单在公开页面、接口、订阅和公示栏 PDF 上只显示勾选的字段。低保建议：姓名、村民小组、保障人数、金额。"
+        ),
+    )
+
+    class Meta:
+        model = Category
+        fields = CATEGORY_FIELDS
+
+
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
+    form = CategoryForm
     list_display = ["name", "slug", "kind", "cadence", "objection_days", "retention_days", "review_chain", "is_active"]
     list_filter = ["kind", "cadence", "review_chain", "is_active"]
     fields = CATEGORY_FIELDS

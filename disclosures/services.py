@@ -509,8 +509,8 @@ def disclosures_tick(*, now=None):
     return f"{len(ready)} confirmed, {len(blocked)} waiting for objections to be answered"
 
 
-def retention_sweep(*, now=None):
-    """Take down rosters whose category's retention period has passed since first publication. Idempotent."""
+def retention_due(*, now=None):
+    """Published rosters whose category's retention period has passed since their first publication."""
     now = now or timezone.now()
     candidates = (
         Disclosure.objects.filter(
@@ -519,13 +519,16 @@ def retention_sweep(*, now=None):
             status__in=DISCLOSURE_MOVES["take_down"].sources,
             first_published_at__isnull=False,
         )
-        .select_related("category")
-        .only("pk", "first_published_at", "category__retention_days", "division_id", "status")
+        .select_related("category", "division")
+        .order_by("first_published_at")
     )
+    return [d for d in candidates if d.first_published_at + dt.timedelta(days=d.category.retention_days) <= now]
+
+
+def retention_sweep(*, now=None):
+    """Take down rosters whose category's retention period has passed since first publication. Idempotent."""
     done = 0
-    for disclosure in candidates.iterator():
-        if disclosure.first_published_at + dt.timedelta(days=disclosure.category.retention_days) > now:
-            continue
+    for disclosure in retention_due(now=now):
         try:
             _disclosure_move(
                 "take_down",

@@ -182,3 +182,25 @@ def test_adding_a_disclosure_under_review_is_explained(client, world, categories
         {"division": world.v1.pk, "category": categories["dibao"].pk, "period": "2026-10", "phase": "pre"},
     )
     assert response.status_code == 200 and "正在审核中" in response.content.decode()
+
+
+def test_county_admin_edits_a_category_and_it_is_audited(client, categories, county_admin, reviewer_t1):
+    from sunshine.audit.models import AuditEvent
+
+    dibao = categories["dibao"]
+    url = f"/admin/disclosures/category/{dibao.pk}/change/"
+    client.force_login(reviewer_t1)
+    assert client.get(url).status_code == 200  # may read
+    assert client.post(url, {}).status_code == 403  # may not change
+    client.force_login(county_admin)
+    data = {
+        "slug": "dibao", "name": dibao.name, "kind": "roster", "cadence": "monthly", "objection_days": "10",
+        "public_fields": ["name", "group", "amount"], "retention_days": "1095", "review_chain": "reviewer_discipline",
+        "column_synonyms": "{}", "description": "", "sort_order": "10", "is_active": "on",
+    }  # fmt: skip
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    dibao.refresh_from_db()
+    assert (dibao.objection_days, dibao.public_fields) == (10, ["name", "group", "amount"])
+    event = AuditEvent.objects.get(action="category.changed")
+    assert event.changes["objection_days"] == [7, 10]

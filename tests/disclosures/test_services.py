@@ -282,3 +282,22 @@ def test_retention_sweep_takes_down_and_anonymizes(world, categories, crew):
     assert row.amount == 500
     assert AuditEvent.objects.filter(action="disclosure.take_down", object_id=str(disclosure.pk)).exists()
     assert AuditEvent.objects.filter(action="disclosure.created", object_id=str(disclosure.pk)).exists()
+
+
+def test_retention_command_dry_run_changes_nothing(world, categories, crew):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from disclosures.models import Disclosure as D
+
+    disclosure = published_roster(*crew, world.v1, categories["dibao"])
+    D.objects.filter(pk=disclosure.pk).update(first_published_at=timezone.now() - dt.timedelta(days=4 * 365))
+    out = StringIO()
+    call_command("retention_sweep", "--dry-run", stdout=out)
+    assert "1 would be taken down" in out.getvalue()
+    disclosure.refresh_from_db()
+    assert disclosure.status == Status.PUBLISHED
+    call_command("retention_sweep", stdout=out)
+    disclosure.refresh_from_db()
+    assert disclosure.status == Status.TAKEN_DOWN
