@@ -18,7 +18,7 @@ from villages.selectors import scope_for
 
 from .importer import ImportFileError
 from .importer import services as importer
-from .models import Category, ImportJob, Kind, Phase
+from .models import Category, ImportJob, Kind
 from .templates_xlsx import roster_template, template_filename
 
 RESULT_KEYS = ("format", "encoding", "sheets", "file_error", "header_row", "columns", "report_date", "counts", "errors")
@@ -81,7 +81,7 @@ class UploadSerializer(serializers.Serializer):
     village = serializers.SlugRelatedField(slug_field="code", queryset=Division.objects.all(), help_text="区划代码")
     category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.filter(kind=Kind.ROSTER))
     period = serializers.CharField(max_length=10)
-    phase = serializers.ChoiceField(choices=[Phase.PRE, Phase.POST])
+    phase = serializers.CharField(max_length=8, help_text="pre（拟享受名单公示）或 post（发放结果公开）")
     file = serializers.FileField()
     sheet = serializers.CharField(required=False, allow_blank=True, default="")
 
