@@ -24,3 +24,15 @@ def test_demo_seed_covers_every_category_and_is_idempotent(db):
     count = Disclosure.objects.count()
     assert demo.seed().endswith("0 demo disclosures created")
     assert Disclosure.objects.count() == count
+
+
+def test_seed_categories_command_is_idempotent_and_keeps_edits(db):
+    from io import StringIO
+
+    out = StringIO()
+    call_command("seed_categories", stdout=out)
+    assert "12 categories created" in out.getvalue()
+    Category.objects.filter(slug="dibao").update(objection_days=10)
+    call_command("seed_categories", stdout=out)
+    assert "0 categories created, 12 in total" in out.getvalue()
+    assert Category.objects.get(slug="dibao").objection_days == 10
