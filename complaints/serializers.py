@@ -16,6 +16,8 @@ class StaffComplaintSerializer(serializers.ModelSerializer):
     village = serializers.CharField(source="village.code")
     division = serializers.CharField(source="division.name")
     overdue = serializers.BooleanField(read_only=True)
+    # A plain string: the role choices already have their enum (RoleEnum) in the schema.
+    handler_role = serializers.CharField(read_only=True, help_text="village_clerk, township_reviewer, …")
 
     class Meta:
         model = Complaint
