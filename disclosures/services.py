@@ -325,7 +325,7 @@ def _revision_move(name, *, disclosure, actor, reason=""):
             raise ValidationError(
                 _("当前状态为“%(state)s”，不能执行“%(action)s”。") % {"state": current, "action": move.label}
             )
-        before_state = revision.state
+        before_state, before_status = revision.state, locked.status
         now = timezone.now()
         revision.state = move.target
         revision_fields = ["state"]
@@ -350,17 +350,16 @@ def _revision_move(name, *, disclosure, actor, reason=""):
             actor=actor,
             action=f"disclosure.{name}",
             obj=locked,
-            changes={"revision_state": [before_state, revision.state], **_status_change(disclosure, locked)},
+            changes={
+                "revision_state": [before_state, revision.state],
+                **({"status": [before_status, locked.status]} if before_status != locked.status else {}),
+            },
             reason=reason,
             data=data,
         )
         transaction.on_commit(lambda: notify_move(disclosure_id=locked.pk, move=name))
     disclosure.refresh_from_db()
     return revision
-
-
-def _status_change(before, after):
-    return {"status": [before.status, after.status]} if before.status != after.status else {}
 
 
 def _publish(disclosure, revision, now, revision_fields, disclosure_fields, data):
