@@ -312,3 +312,14 @@ def test_a_changed_file_on_disk_is_refused_at_confirmation(world, clerk_v1):
     with pytest.raises(ValidationError, match="改动"):
         importer.roster_import_confirm(job=job, actor=clerk_v1)
     assert untouched()
+
+
+def test_big_files_find_the_same_warnings_with_one_scan(world, clerk_v1, reviewer_t1, monkeypatch):
+    clerk_v2 = __import__("tests.factories", fromlist=["staff"]).staff("clerk_v2", "village_clerk", world.v2)
+    importer.roster_import_confirm(
+        job=upload(clerk_v2, world.v2, roster_file([HEADER, standard_rows()[0]])), actor=clerk_v2
+    )
+    StaffRelative.objects.create(user=reviewer_t1, name="李四", person_key=person_key(PEOPLE[1][1]), relation="兄弟")
+    monkeypatch.setattr(importer, "FULL_SCAN_ABOVE", 0)
+    job = upload(clerk_v1, world.v1)
+    assert [(w["row"], w["kind"]) for w in job.result["warnings"]] == [(2, "cross_village"), (3, "relative")]
