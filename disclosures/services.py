@@ -88,6 +88,10 @@ def disclosure_open_draft(*, actor, division, category, period, phase=Phase.SING
         )
         if disclosure is None:
             validate_period_and_phase(category=category, period=period, phase=phase)
+            if pre_disclosure is None and phase == Phase.POST:  # link the payout to its own period's notice
+                pre_disclosure = Disclosure.objects.filter(
+                    division=division, category=category, period=period, phase=Phase.PRE
+                ).first()
             if pre_disclosure is not None:
                 _check_pre_link(category=category, division=division, phase=phase, pre=pre_disclosure)
             disclosure = Disclosure.objects.create(

@@ -301,3 +301,11 @@ def test_retention_command_dry_run_changes_nothing(world, categories, crew):
     call_command("retention_sweep", stdout=out)
     disclosure.refresh_from_db()
     assert disclosure.status == Status.TAKEN_DOWN
+
+
+def test_a_payout_links_to_the_notice_of_its_period(world, categories, crew):
+    pre = published_roster(*crew, world.v1, categories["dibao"], period="2026-10", phase="pre")
+    post = draft_roster(crew[0], world.v1, categories["dibao"], period="2026-10", phase="post")
+    assert post.pre_disclosure_id == pre.pk
+    lonely = draft_roster(crew[0], world.v1, categories["tekun"], period="2026-10", phase="post")
+    assert lonely.pre_disclosure_id is None
