@@ -177,3 +177,46 @@ def test_village_section_on_public_village_page(client, world, cat, clerk_v1):
     closed(world, cat, clerk_v1, summary="垃圾清运了")
     html = client.get(reverse("villages:village", args=[world.v1.code])).content.decode()
     assert "我要留言" in html and f"?village={world.v1.code}" in html and "垃圾清运了" in html
+
+
+def test_objection_from_a_published_roster_links_disclosure_and_entry(client, world, cat, reviewer_t1, clerk_v1):
+    from disclosures.models import Category, Disclosure, Kind, Phase, Revision, RosterEntry
+
+    category = Category.objects.create(
+        slug="dibao-x", name="低保", kind=Kind.ROSTER, cadence="monthly", objection_days=7
+    )
+    disclosure = Disclosure.objects.create(
+        division=world.v1, category=category, period="2026-11", phase=Phase.PRE, status="published"
+    )
+    revision = Revision.objects.create(disclosure=disclosure, number=1, state="published")
+    entry = RosterEntry.objects.create(revision=revision, name="张三", person_key="k" * 64)
+    url = reverse("complaints:new") + f"?disclosure={disclosure.pk}&entry={entry.pk}"
+    page = client.get(url).content.decode()
+    assert "我有异议" in page and "张三" in page
+    assert f'<option value="{world.v1.pk}" selected>' in page
+    assert f'<option value="{cat["objection"].pk}" selected>' in page
+    response = client.post(
+        url,
+        {
+            "village": world.v1.pk,
+            "category": cat["objection"].pk,
+            "text": "张三家新盖了楼房。",
+            "disclosure": disclosure.pk,
+        },
+    )
+    assert response.status_code == 302
+    c = Complaint.objects.get()
+    assert (c.disclosure, c.roster_entry, c.person_key) == (disclosure, entry, "k" * 64)
+    assert (c.division, c.handler_role) == (world.t1, "township_reviewer")
+    assert not services.can_handle(clerk_v1, c) and services.can_handle(reviewer_t1, c)
+
+
+def test_objection_to_an_unpublished_disclosure_is_a_plain_complaint(client, world, cat):
+    from disclosures.models import Category, Disclosure, Kind, Phase
+
+    category = Category.objects.create(
+        slug="dibao-y", name="低保", kind=Kind.ROSTER, cadence="monthly", objection_days=7
+    )
+    draft = Disclosure.objects.create(division=world.v1, category=category, period="2026-11", phase=Phase.PRE)
+    page = client.get(reverse("complaints:new") + f"?disclosure={draft.pk}").content.decode()
+    assert "我有异议" not in page
