@@ -3,7 +3,6 @@
 import datetime
 import io
 
-import pytest
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
