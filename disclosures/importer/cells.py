@@ -26,11 +26,11 @@ class CellError(ValueError):
     pass
 
 
-_BLANK_CHARS = " \t\n\r\f\v\u3000\u00a0\u200b\ufeff"
+BLANK_CHARS = " \t\n\r\f\v\u3000\u00a0\u200b\ufeff"
 
 
 def is_blank(value):
-    return value is None or value == "" or (isinstance(value, str) and not value.strip(_BLANK_CHARS))
+    return value is None or value == "" or (isinstance(value, str) and not value.strip(BLANK_CHARS))
 
 
 def text(value):

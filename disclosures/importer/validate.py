@@ -182,6 +182,7 @@ def validate_rows(rows, category=None, *, progress=None, progress_every=2000, co
     errors = result.errors
     entries = result.entries
     is_blank = cells.is_blank
+    blank_chars = cells.BLANK_CHARS
     CellError = cells.CellError
     for offset in range(total):
         row = rows[start + offset]
@@ -213,7 +214,7 @@ def validate_rows(rows, category=None, *, progress=None, progress_every=2000, co
         values = {}
         for field_name, index, parse, is_required, column_label, limit, stored in plan:
             raw = row[index] if index < width else None
-            if raw is None or raw == "" or (isinstance(raw, str) and is_blank(raw)):
+            if raw is None or raw == "" or (type(raw) is str and not raw.strip(blank_chars)):
                 if is_required:
                     errors.append(_error(row_number, column_label, _("必填，不能为空")))
                 continue
