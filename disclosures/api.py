@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
@@ -24,6 +24,7 @@ from .serializers import (
     LedgerLineSerializer,
     PublicDisclosureSerializer,
     PublicEntrySerializer,
+    PublicRevisionSerializer,
     ReasonSerializer,
     StaffDisclosureSerializer,
 )
@@ -66,15 +67,36 @@ class PublicDisclosureViewSet(viewsets.ReadOnlyModelViewSet):
         .order_by("-current_revision__published_at", "-pk")
     )
 
-    @extend_schema(responses=PublicEntrySerializer(many=True), filters=False)
+    @extend_schema(responses=PublicRevisionSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], url_path="revisions", url_name="revisions")
+    def revisions(self, request, pk=None):
+        """Every published version (corrections included), oldest first; each stays readable."""
+        disclosure = self.get_object()
+        revisions = selectors.public_revisions(disclosure)
+        return Response(PublicRevisionSerializer(revisions, many=True).data)
+
+    @extend_schema(
+        responses=PublicEntrySerializer(many=True),
+        filters=False,
+        parameters=[OpenApiParameter("revision", int, description="版本号（默认当前版本）"),
+                    OpenApiParameter("name", str, description="姓名（包含）"),
+                    OpenApiParameter("group", str, description="村民小组")],
+    )  # fmt: skip
     @action(detail=True, methods=["get"], url_path="entries", url_name="entries")
     def entries(self, request, pk=None):
-        """Rows of the current revision of a roster: only the category's allow-listed fields."""
+        """Rows of a roster version (current by default): only the category's allow-listed fields."""
         disclosure = self.get_object()
         if disclosure.category.kind != Kind.ROSTER:
             raise exceptions.NotFound()
+        revision_id = disclosure.current_revision_id
+        if request.GET.get("revision"):
+            try:
+                number = int(request.GET["revision"])
+            except ValueError:
+                raise exceptions.ValidationError({"revision": "版本号应为整数。"}) from None
+            revision_id = selectors.public_revision(disclosure, number).pk
         fields = services.public_fields_of(disclosure.category)
-        queryset = RosterEntry.objects.filter(revision_id=disclosure.current_revision_id).order_by("position", "id")
+        queryset = RosterEntry.objects.filter(revision_id=revision_id).order_by("position", "id")
         queryset = EntryFilter(request.GET, queryset=queryset).qs.only("id", *fields)
         page = self.paginate_queryset(queryset)
         serializer = PublicEntrySerializer(page, many=True, context={"category": disclosure.category})

@@ -119,3 +119,13 @@ class EntryInputSerializer(serializers.Serializer):
     assistance_class = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
     id_number = serializers.CharField(required=False, allow_blank=True, default="", write_only=True)
     remark = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class PublicRevisionSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    state = serializers.CharField()
+    reason = serializers.CharField()
+    published_at = serializers.DateTimeField()
+    checksum = serializers.CharField()
+    entry_count = serializers.IntegerField()
+    amount_total = serializers.DecimalField(max_digits=14, decimal_places=2)

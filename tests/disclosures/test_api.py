@@ -109,3 +109,26 @@ def test_staff_correction_through_the_api(world, categories, crew):
         assert api(user).post(f"/api/v1/staff/disclosures/{disclosure.pk}/{move}/").status_code == 200
     public = api().get(f"/api/v1/disclosures/{disclosure.pk}/").json()
     assert public["revision"] == 2 and public["is_correction"] and public["correction_reason"] == "金额有误"
+
+
+def test_every_published_version_stays_readable_through_the_api(world, categories, crew):
+    from disclosures import services as s
+    from tests.disclosures.helpers import approve_and_publish
+
+    clerk, reviewer, discipline = crew
+    disclosure = published_roster(*crew, world.v1, categories["dibao"], rows=[entry("张三", 500)])
+    revision = s.disclosure_open_correction(actor=clerk, disclosure=disclosure, reason="金额有误")
+    s.revision_replace_entries(actor=clerk, revision=revision, entries=[entry("张三", 550)])
+    s.disclosure_submit(disclosure=disclosure, actor=clerk)
+    client = api()
+    assert len(client.get(f"/api/v1/disclosures/{disclosure.pk}/revisions/").json()) == 1  # v2 under review
+    approve_and_publish(disclosure, reviewer, discipline)
+    versions = client.get(f"/api/v1/disclosures/{disclosure.pk}/revisions/").json()
+    assert [(v["number"], v["state"], v["reason"]) for v in versions] == [
+        (1, "superseded", ""),
+        (2, "published", "金额有误"),
+    ]
+    url = f"/api/v1/disclosures/{disclosure.pk}/entries/"
+    assert client.get(url).json()["results"][0]["amount"] == "550.00"
+    assert client.get(url, {"revision": 1}).json()["results"][0]["amount"] == "500.00"
+    assert client.get(url, {"revision": 9}).status_code == 404
