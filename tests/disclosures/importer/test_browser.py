@@ -1,0 +1,48 @@
+"""A clerk in a real browser: upload a file with a mistake, read the preview, upload the fixed file, confirm."""
+
+import pytest
+
+from disclosures.models import ImportJob, ImportStatus, RosterEntry
+
+from .corpus import HEADER, bad_checksum_id, standard_rows
+from .factories import roster_category
+from .test_services import roster_file
+
+pytestmark = pytest.mark.browser
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def upload(page, url, data):
+    page.goto(url + "/admin/disclosures/importjob/upload/")
+    page.select_option("select[name=village]", label="甲村")
+    page.select_option("select[name=category]", label="最低生活保障（低保）")
+    page.fill("input[name=period]", "2026-11")
+    page.select_option("select[name=phase]", value="pre")
+    page.set_input_files("input[name=file]", files=[{"name": "甲村低保.xlsx", "mimeType": XLSX, "buffer": data}])
+    page.get_by_role("button", name="上传并校验").click()
+
+
+def test_clerk_fixes_the_file_and_confirms(live_server, chromium, world, clerk_v1):
+    roster_category()
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(live_server.url + "/admin/login/")
+    page.fill("input[name=username]", "clerk_v1")
+    page.fill("input[name=password]", "pw")
+    page.locator("input[type=submit]").click()
+
+    rows = [HEADER, *standard_rows()]
+    rows[2][2] = bad_checksum_id(12)
+    upload(page, live_server.url, roster_file(rows))
+    assert page.locator("#errors + table tbody tr").first.inner_text().split("\t") == ["3", "身份证号码", "校验位错误"]
+    assert page.get_by_role("button", name="确认导入").count() == 0
+
+    upload(page, live_server.url, roster_file())
+    page.reload()  # the preview survives a reload
+    page.get_by_role("button", name="确认导入 3 行").click()
+    page.wait_for_load_state()
+    context.close()
+
+    job = ImportJob.objects.get(status=ImportStatus.IMPORTED)
+    assert RosterEntry.objects.filter(revision=job.revision).count() == 3
+    assert ImportJob.objects.filter(status=ImportStatus.INVALID).count() == 1
