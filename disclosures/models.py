@@ -265,7 +265,37 @@ class Revision(models.Model):
         return self.disclosure.division
 
 
-class RosterEntry(models.Model):
+class RevisionContent(models.Model):
+    """Content rows of a revision: writable only while the revision is a draft or returned.
+
+    A last line of defence behind the services (bulk paths and the retention anonymization use
+    querysets on purpose); published content changes only through a correction.
+    """
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self._check_editable()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self._check_editable()
+        return super().delete(*args, **kwargs)
+
+    def _check_editable(self):
+        from django.core.exceptions import ValidationError
+
+        if (
+            self.revision_id
+            and not Revision.objects.filter(
+                pk=self.revision_id, state__in=(RevisionState.DRAFT, RevisionState.RETURNED)
+            ).exists()
+        ):
+            raise ValidationError(_("已提交或已公开的版本不能修改；请通过更正修改。"))
+
+
+class RosterEntry(RevisionContent):
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="entries")
     position = models.PositiveIntegerField(default=0)
     person_key = models.CharField(max_length=64, db_index=True, blank=True)
@@ -291,7 +321,7 @@ class RosterEntry(models.Model):
         return self.name
 
 
-class LedgerLine(models.Model):
+class LedgerLine(RevisionContent):
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="ledger_lines")
     position = models.PositiveIntegerField(default=0)
     date = models.DateField(_("日期"))
@@ -307,7 +337,7 @@ class LedgerLine(models.Model):
         ordering = ["revision", "position", "id"]
 
 
-class Attachment(models.Model):
+class Attachment(RevisionContent):
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="attachments")
     title = models.CharField(_("标题"), max_length=200)
     file = models.FileField(_("文件"), upload_to="attachments/%Y/%m/")

@@ -309,3 +309,14 @@ def test_a_payout_links_to_the_notice_of_its_period(world, categories, crew):
     assert post.pre_disclosure_id == pre.pk
     lonely = draft_roster(crew[0], world.v1, categories["tekun"], period="2026-10", phase="post")
     assert lonely.pre_disclosure_id is None
+
+
+def test_published_rows_refuse_direct_saves(world, categories, crew):
+    disclosure = published_roster(*crew, world.v1, categories["dibao"])
+    row = disclosure.current_revision.entries.get()
+    row.amount = 1
+    with pytest.raises(ValidationError, match="更正"):
+        row.save()
+    with pytest.raises(ValidationError):
+        row.delete()
+    assert disclosure.current_revision.entries.get().amount == 500
