@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from .errors import ImportFileError
 
+UNPACK_FACTOR = 20  # an xlsx/ods may unpack to this many times the upload limit, no more (zip bombs)
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_SIGNATURE = b"PK\x03\x04"
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
@@ -83,8 +84,8 @@ def open_book(data, filename):
     suffix = _suffix(filename)
     if len(data) > settings.ROSTER_IMPORT_MAX_BYTES:
         raise ImportFileError(
-            _("文件太大（%(size).1f MB），上限为 %(limit).0f MB。")
-            % {"size": len(data) / 1048576, "limit": settings.ROSTER_IMPORT_MAX_BYTES / 1048576}
+            _("文件太大（%(size).1f MB），上限为 %(limit)s MB。")
+            % {"size": len(data) / 1048576, "limit": f"{settings.ROSTER_IMPORT_MAX_BYTES / 1048576:g}"}
         )
     if not data or not data.strip(b"\x00 \t\r\n"):
         raise ImportFileError(_("文件是空的。"))
@@ -125,6 +126,11 @@ def _zip_kind(data):
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
+            unpacked = sum(info.file_size for info in archive.infolist())
+            if unpacked > settings.ROSTER_IMPORT_MAX_BYTES * UNPACK_FACTOR:
+                raise ImportFileError(
+                    _("文件解压后太大（%(size).0f MB），不像一份名单，请检查文件。") % {"size": unpacked / 1048576}
+                )
             if "xl/workbook.xml" in names or "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
                 return "xlsx"
             if "mimetype" in names and archive.read("mimetype").startswith(b"application/vnd.oasis.opendocument"):

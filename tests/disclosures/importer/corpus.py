@@ -552,12 +552,21 @@ def build_cases():
         )
     )
     add(Case("wrong_extension", "名单.pdf", b"%PDF-1.4", file_error="不支持"))
+    add(
+        Case(
+            "zip_bomb",
+            "炸弹.xlsx",
+            _zip_of({"[Content_Types].xml": b"<x/>", "xl/workbook.xml": b"<x/>", "xl/big.xml": b"0" * 2_000_000}),
+            settings={"ROSTER_IMPORT_MAX_BYTES": 50_000},
+            file_error="文件解压后太大",
+        )
+    )
     return cases
 
 
 def _zip_of(files):
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in files.items():
             archive.writestr(name, content)
     return out.getvalue()
