@@ -8,6 +8,7 @@ Hidden sheets are never offered. Formula cells yield the value the spreadsheet s
 import csv
 import io
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import python_calamine
@@ -40,20 +41,38 @@ class Book:
 
     def rows(self, sheet_name=""):
         """All rows of ``sheet_name`` (the only visible sheet when empty) from cell A1, as lists."""
+        return list(self.stream(sheet_name).iterator)
+
+    def stream(self, sheet_name=""):
+        """The rows of ``sheet_name`` one at a time (python-calamine builds each row list when it is read),
+        so a big sheet never exists as Python objects all at once."""
         if self.kind == "csv":
-            return self._csv_rows
+            return RowStream(len(self._csv_rows), iter(self._csv_rows))
         name = sheet_name or self.sheets[0]
         if name not in self.sheets:
             raise ImportFileError(_("找不到工作表“%(name)s”") % {"name": name})
         try:
             sheet = self._workbook.get_sheet_by_name(name)
-            height = sheet.height if sheet.height is not None else 0
-            _check_rows(height)
-            return sheet.to_python(skip_empty_area=False)
+            count = sheet.end[0] + 1 if sheet.end else 0  # rows from row 1, as iter_rows yields them
+            _check_rows(count)
+            return RowStream(count, _guarded(sheet.iter_rows(), name))
         except ImportFileError:
             raise
         except Exception as exc:  # calamine raises its own types for broken parts
             raise ImportFileError(_("文件已损坏，无法读取工作表“%(name)s”（%(error)s）") % {"name": name, "error": exc})
+
+
+@dataclass
+class RowStream:
+    count: int
+    iterator: Iterator
+
+
+def _guarded(iterator, name):
+    try:
+        yield from iterator
+    except Exception as exc:
+        raise ImportFileError(_("文件已损坏，无法读取工作表“%(name)s”（%(error)s）") % {"name": name, "error": exc})
 
 
 def _check_rows(count):

@@ -14,6 +14,7 @@ import operator
 import threading
 import uuid
 from decimal import Decimal
+from itertools import islice
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -35,6 +36,7 @@ from villages.models import StaffRelative
 from villages.permissions import can
 
 from .errors import ImportFileError
+from .headers import HEADER_SCAN_ROWS
 from .readers import encoding_label, open_book
 from .validate import check_header, validate_rows
 
@@ -115,13 +117,13 @@ def _upload(*, actor, division, category, period, phase, file, original_name, sh
         sheet_name = book.sheets[0]
     rows_total, validation = 0, None
     if sheet_name or book.kind == "csv":
-        rows = book.rows(sheet_name)
-        rows_total = len(rows)
+        rows = book.stream(sheet_name)
+        rows_total = rows.count
         if rows_total <= sync_rows() or not background:
             # a file-level problem raises here, before anything is written
-            validation = validate_rows(rows, category, consume=True)
+            validation = validate_rows(rows, category)
         else:
-            check_header(rows, category)
+            check_header(list(islice(rows.iterator, HEADER_SCAN_ROWS + 2)), category, complete=False)
     sha256 = hashlib.sha256(data).hexdigest()
     suffix = original_name[original_name.rfind(".") :].lower() if "." in original_name else ""
     with transaction.atomic():
@@ -169,7 +171,7 @@ def roster_import_choose_sheet(*, job, actor, sheet_name):
             _move(locked, S.PENDING)
         data = locked.file.open("rb").read()
         locked.file.close()
-        rows_total = len(open_book(data, locked.original_name).rows(sheet_name))
+        rows_total = open_book(data, locked.original_name).stream(sheet_name).count
         result = {k: locked.result[k] for k in ("format", "encoding", "sheets") if k in locked.result}
         locked.sheet_name, locked.rows_total, locked.rows_processed, locked.result = sheet_name, rows_total, 0, result
         locked.save(update_fields=["sheet_name", "rows_total", "rows_processed", "result"])
@@ -214,7 +216,7 @@ def _read_rows(job):
     if hashlib.sha256(data).hexdigest() != job.sha256:
         raise ImportFileError(_("上传的文件已被改动，请重新上传。"))
     book = open_book(data, job.original_name)
-    return book.rows(job.sheet_name)
+    return book.stream(job.sheet_name)
 
 
 def roster_import_validate(*, job_id):
@@ -228,7 +230,7 @@ def roster_import_validate(*, job_id):
 
     try:
         rows = _read_rows(job)
-        validation = validate_rows(rows, job.category, progress=progress, consume=True)
+        validation = validate_rows(rows, job.category, progress=progress)
     except ImportFileError as exc:
         base = {k: job.result[k] for k in ("format", "encoding", "sheets") if k in job.result}
         with transaction.atomic():
@@ -514,7 +516,7 @@ def roster_import_confirm(*, job, actor, reason="", _validation=None):
         validation = _validation  # handed over in-process by roster_import_file; otherwise read again
         if validation is None:
             try:
-                validation = validate_rows(_read_rows(locked), locked.category, consume=True)
+                validation = validate_rows(_read_rows(locked), locked.category)
             except ImportFileError as exc:
                 raise ValidationError(str(exc))
         if validation.errors:  # cannot happen for an unchanged file; never import on doubt

@@ -2,12 +2,13 @@
 
 import re
 from dataclasses import dataclass, field
+from itertools import chain, islice
 
 from django.utils.translation import gettext as _
 
 from . import cells
 from .errors import ImportFileError
-from .headers import Header, detect_header, label, normalize_header
+from .headers import HEADER_SCAN_ROWS, Header, detect_header, label, normalize_header
 
 FOOTER_MARKERS = (
     "合计",
@@ -42,6 +43,9 @@ FIELD_ORDER = (
     "remark",
     "approved_on",
 )
+MEMOIZED = {"group", "household_size", "amount", "assistance_class", "remark", "approved_on"}
+MEMO_LIMIT = 5000
+_MISSING = object()
 MAX_LENGTHS = {"name": 64, "group": 64, "assistance_class": 32, "remark": 200}
 _DATE_IN_TEXT = re.compile(r"(\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?)")
 
@@ -115,15 +119,18 @@ def _report_date(rows):
     return ""
 
 
-def check_header(rows, category=None):
-    """The header, or ImportFileError when it is missing or lacks a column the category needs."""
+def check_header(rows, category=None, *, complete=True):
+    """The header, or ImportFileError when it is missing or lacks a column the category needs.
+
+    ``rows`` may be only the first rows of the sheet (``complete=False``): then "no data rows" is left
+    to ``validate_rows``."""
     header = detect_header(rows, category)
     missing = [label(f) for f in required_fields(category) if f not in header.columns]
     if missing:
         raise ImportFileError(
             _("表头缺少本类别必需的列：%(missing)s。") % {"missing": "、".join(f"「{m}」" for m in missing)}
         )
-    if not any(any(not cells.is_blank(v) for v in row) for row in rows[header.data_start :]):
+    if complete and not any(any(not cells.is_blank(v) for v in row) for row in rows[header.data_start :]):
         raise ImportFileError(_("表头下面没有数据行（表头在第 %(row)s 行）。") % {"row": header.row_index + 1})
     return header
 
@@ -154,40 +161,53 @@ def _parsers(category):
     }
 
 
-def validate_rows(rows, category=None, *, progress=None, progress_every=2000, consume=False):
+def validate_rows(rows, category=None, *, progress=None, progress_every=2000):
     """Validate every data row under the detected header.
 
-    ``progress(done, total)`` is called every ``progress_every`` rows. With ``consume`` each data row
-    is dropped from ``rows`` once read, so a big sheet's memory is reused for the entries. Returns a ``Validation``;
-    raises ImportFileError for problems with the file as a whole (no header, missing columns, no data).
+    ``rows`` is a list of rows or a ``readers.RowStream`` (read once, row by row). ``progress(done, total)``
+    is called every ``progress_every`` rows. Returns a ``Validation``; raises ImportFileError for problems
+    with the file as a whole (no header, missing columns, no data).
     """
-    header = check_header(rows, category)
+    if isinstance(rows, list):
+        count, iterator = len(rows), iter(rows)
+    else:
+        count, iterator = rows.count, rows.iterator
+    head = list(islice(iterator, HEADER_SCAN_ROWS + 2))
+    header = check_header(head, category, complete=len(head) >= count)
     required = set(required_fields(category))
     result = Validation(header=header)
     columns = header.columns
-    header_keys = {normalize_header(v) for v in rows[header.row_index] if v not in (None, "")}
+    header_keys = {normalize_header(v) for v in head[header.row_index] if v not in (None, "")}
     name_index, id_index = columns["name"], columns["id_number"]
-    name_header = rows[header.row_index][name_index] if header.height == 1 else None
+    name_header = head[header.row_index][name_index] if header.height == 1 else None
     parsers = _parsers(category)
     # (field, column index, parser, required, label, max length, stored)
+    # Columns with few distinct values (group, class, amount …) are parsed once per value: faster, and
+    # 100,000 rows then share a few hundred strings/Decimals instead of holding their own copies.
     plan = [
-        (f, columns[f], parsers[f], f in required, header.label(f), MAX_LENGTHS.get(f), f != "approved_on")
+        (
+            f,
+            columns[f],
+            parsers[f],
+            f in required,
+            header.label(f),
+            MAX_LENGTHS.get(f),
+            f != "approved_on",
+            {} if f in MEMOIZED else None,
+        )
         for f in FIELD_ORDER
         if f in columns
     ]
     seen = {}
     start = header.data_start
-    total = len(rows) - start
+    total = max(count - start, 0)
     footer_rows = []
     errors = result.errors
     entries = result.entries
     is_blank = cells.is_blank
     blank_chars = cells.BLANK_CHARS
     CellError = cells.CellError
-    for offset in range(total):
-        row = rows[start + offset]
-        if consume:
-            rows[start + offset] = None
+    for offset, row in enumerate(chain(head[start:], iterator)):
         row_number = start + offset + 1
         if progress is not None and offset and offset % progress_every == 0:
             progress(offset, total)
@@ -212,17 +232,21 @@ def validate_rows(rows, category=None, *, progress=None, progress_every=2000, co
         result.rows_total += 1
         row_errors = len(errors)
         values = {}
-        for field_name, index, parse, is_required, column_label, limit, stored in plan:
+        for field_name, index, parse, is_required, column_label, limit, stored, memo in plan:
             raw = row[index] if index < width else None
             if raw is None or raw == "" or (type(raw) is str and not raw.strip(blank_chars)):
                 if is_required:
                     errors.append(_error(row_number, column_label, _("必填，不能为空")))
                 continue
-            try:
-                value = parse(raw)
-            except CellError as exc:
-                errors.append(_error(row_number, column_label, exc))
-                continue
+            value = memo.get((type(raw), raw), _MISSING) if memo is not None else _MISSING
+            if value is _MISSING:
+                try:
+                    value = parse(raw)
+                except CellError as exc:
+                    errors.append(_error(row_number, column_label, exc))
+                    continue
+                if memo is not None and len(memo) < MEMO_LIMIT:
+                    memo[(type(raw), raw)] = value
             if limit and len(value) > limit:
                 errors.append(_error(row_number, column_label, _("太长（最多 %(n)s 个字）") % {"n": limit}))
                 continue
@@ -249,6 +273,6 @@ def validate_rows(rows, category=None, *, progress=None, progress_every=2000, co
         "header_row": header.row_index + 1,
         "header_height": header.height,
         "columns": {f: header.label(f) for f in columns},
-        "report_date": _report_date([*rows[: header.row_index], *footer_rows]),
+        "report_date": _report_date([*head[: header.row_index], *footer_rows]),
     }
     return result
