@@ -150,10 +150,10 @@ def _upload(*, actor, division, category, period, phase, file, original_name, sh
             division=division,
             data={"file": job.original_name, "sha256": sha256, "bytes": len(data), "category": category.slug},
         )
-    if validation is not None:
-        _claim(job.pk)
-        _finish(job, validation)
-    elif job.sheet_name or book.kind == "csv":
+        if validation is not None:  # the job and its preview are written together
+            _claim(job.pk)
+            _finish(job, validation)
+    if validation is None and (job.sheet_name or book.kind == "csv"):
         transaction.on_commit(lambda: start_background_validation(job.pk))
     job.refresh_from_db()
     return job, validation
