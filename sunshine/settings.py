@@ -247,3 +247,7 @@ LOGGING = {
 
 # Disclosures: name the disclosure status enum in the OpenAPI schema (other apps also have "status").
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["DisclosureStatusEnum"] = "disclosures.models.Status"
+
+# Roster import: files with at most this many rows are validated inside the upload request;
+# larger ones in the background with a progress display.
+ROSTER_IMPORT_SYNC_ROWS = int(env("ROSTER_IMPORT_SYNC_ROWS", "3000"))
