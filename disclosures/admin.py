@@ -5,13 +5,15 @@ revision's inline and submit; reviewers act with changelist actions, which ask f
 one is needed. Large rosters come from the roster import (its own admin view, see the importer).
 """
 
+import contextlib
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -529,6 +531,20 @@ class RevisionAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
             Kind.DOCUMENT: [AttachmentInline],
         }[kind]
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra_context = dict(extra_context or {})
+        if obj is not None:
+            extra_context["disclosure_url"] = reverse("admin:disclosures_disclosure_change", args=[obj.disclosure_id])
+            if (
+                obj.is_editable
+                and obj.disclosure.category.kind == Kind.ROSTER
+                and can(request.user, "roster.import", obj.disclosure.division)
+            ):
+                with contextlib.suppress(NoReverseMatch):  # the import may not be installed
+                    extra_context["import_url"] = reverse("admin:disclosures_importjob_upload")
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def save_model(self, request, obj, form, change):
         fields = {k: form.cleaned_data[k] for k in ("title", "body", "reason") if k in form.changed_data}
         if fields:
@@ -543,3 +559,7 @@ class RevisionAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         if any(fs.has_changed() for fs in formsets):
             services.revision_entries_edited(actor=request.user, revision=form.instance)
+
+
+# The roster import (upload → preview → confirm) registers its own admin views.
+from . import import_admin  # noqa: E402, F401

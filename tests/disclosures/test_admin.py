@@ -204,3 +204,10 @@ def test_county_admin_edits_a_category_and_it_is_audited(client, categories, cou
     assert (dibao.objection_days, dibao.public_fields) == (10, ["name", "group", "amount"])
     event = AuditEvent.objects.get(action="category.changed")
     assert event.changes["objection_days"] == [7, 10]
+
+
+def test_revision_page_links_the_import_and_the_review(client, world, categories, clerk_v1):
+    disclosure = draft_roster(clerk_v1, world.v1, categories["dibao"])
+    client.force_login(clerk_v1)
+    page = client.get(f"/admin/disclosures/revision/{disclosure.revisions.get().pk}/change/").content.decode()
+    assert "从 Excel 导入名单" in page and f"/admin/disclosures/disclosure/{disclosure.pk}/change/" in page
