@@ -9,6 +9,7 @@ from django.utils import timezone
 from villages.models import Division, Level, VillageCadre
 
 from . import services
+from .categories import seed_categories
 from .models import Channel, Complaint, ComplaintCategory
 
 DEMO_COUNTY = "360123000000"
@@ -43,6 +44,7 @@ def _user(username):
 
 @transaction.atomic
 def seed():
+    seed_categories()
     linked = link_objection_categories()
     county = Division.objects.filter(code=DEMO_COUNTY).first()
     if county is None:

@@ -1,13 +1,15 @@
 import pytest
 
 from complaints import services
+from complaints.categories import seed_categories
 from complaints.models import ComplaintCategory
 from villages.models import VillageCadre
 
 
 @pytest.fixture
 def cat(db):
-    """Seeded categories by service code (data migration)."""
+    """Seeded categories by service code (the data migration; reseeded after a transactional test's flush)."""
+    seed_categories()
     return {c.service_code: c for c in ComplaintCategory.objects.all()}
 
 

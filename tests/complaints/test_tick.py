@@ -131,9 +131,7 @@ def test_management_command(file_complaint, capsys):
 @pytest.mark.postgres
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks and advisory locks need PostgreSQL")
 def test_two_ticks_at_once_escalate_each_item_once(transactional_db, world, cat):
-    from complaints.models import ComplaintCategory
-
-    category = ComplaintCategory.objects.get(service_code="environment")
+    category = cat["environment"]
     for _ in range(30):
         services.complaint_submit(category=category, village=world.v1, text="x")
     now = later(40)

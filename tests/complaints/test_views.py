@@ -188,8 +188,9 @@ def test_objection_from_a_published_roster_links_disclosure_and_entry(client, wo
     disclosure = Disclosure.objects.create(
         division=world.v1, category=category, period="2026-11", phase=Phase.PRE, status="published"
     )
-    revision = Revision.objects.create(disclosure=disclosure, number=1, state="published")
+    revision = Revision.objects.create(disclosure=disclosure, number=1)
     entry = RosterEntry.objects.create(revision=revision, name="张三", person_key="k" * 64)
+    Revision.objects.filter(pk=revision.pk).update(state="published")
     url = reverse("complaints:new") + f"?disclosure={disclosure.pk}&entry={entry.pk}"
     page = client.get(url).content.decode()
     assert "我有异议" in page and "张三" in page
