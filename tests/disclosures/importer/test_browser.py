@@ -19,7 +19,9 @@ def upload(page, url, data):
     page.fill("input[name=period]", "2026-11")
     page.select_option("select[name=phase]", value="pre")
     page.set_input_files("input[name=file]", files=[{"name": "甲村低保.xlsx", "mimeType": XLSX, "buffer": data}])
-    page.get_by_role("button", name="上传并校验").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="上传并校验").click()
+    assert "/preview/" in page.url
 
 
 def test_clerk_fixes_the_file_and_confirms(live_server, chromium, world, clerk_v1):
@@ -39,8 +41,9 @@ def test_clerk_fixes_the_file_and_confirms(live_server, chromium, world, clerk_v
 
     upload(page, live_server.url, roster_file())
     page.reload()  # the preview survives a reload
-    page.get_by_role("button", name="确认导入 3 行").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="确认导入 3 行").click()
+    assert "已导入 3 行" in page.locator("ul.messagelist").inner_text()
     context.close()
 
     job = ImportJob.objects.get(status=ImportStatus.IMPORTED)
