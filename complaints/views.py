@@ -11,6 +11,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -20,17 +21,17 @@ from .models import Channel, Complaint, ComplaintCategory, ComplaintPhoto, Statu
 
 SESSION_KEY = "complaints_access"
 EVENT_LABELS = {
-    "complaint.submitted": _("已提交"),
-    "complaint.accepted": _("已受理"),
-    "complaint.rejected": _("不予受理"),
-    "complaint.started": _("开始办理"),
-    "complaint.replied": _("已答复"),
-    "complaint.closed": _("已办结"),
-    "complaint.escalated": _("上报上一级办理"),
-    "complaint.transferred": _("转办"),
-    "complaint.extended": _("办理期限延长"),
-    "complaint.rated": _("留言人评价"),
-    "complaint.contacted": _("已与留言人联系"),
+    "complaint.submitted": _lazy("已提交"),
+    "complaint.accepted": _lazy("已受理"),
+    "complaint.rejected": _lazy("不予受理"),
+    "complaint.started": _lazy("开始办理"),
+    "complaint.replied": _lazy("已答复"),
+    "complaint.closed": _lazy("已办结"),
+    "complaint.escalated": _lazy("上报上一级办理"),
+    "complaint.transferred": _lazy("转办"),
+    "complaint.extended": _lazy("办理期限延长"),
+    "complaint.rated": _lazy("留言人评价"),
+    "complaint.contacted": _lazy("已与留言人联系"),
 }
 
 
