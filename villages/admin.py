@@ -137,6 +137,19 @@ class CalendarDayAdmin(admin.ModelAdmin):
 
     has_change_permission = has_delete_permission = lambda self, request, obj=None: self._allowed(request)
 
+    def changelist_view(self, request, extra_context=None):
+        from villages.workdays import missing_years
+
+        missing = missing_years()
+        if missing:
+            self.message_user(
+                request,
+                _("节假日日历缺少 %(years)s 年的数据，办理期限会按周末计算。")
+                % {"years": "、".join(map(str, missing))},
+                messages.WARNING,
+            )
+        return super().changelist_view(request, extra_context)
+
     def has_add_permission(self, request):
         return self._allowed(request)
 

@@ -79,9 +79,9 @@ def audit_record(**kwargs):
     return event
 
 
-def audit_record_many(events):
-    """Write many prepared events (from :func:`build_event`) in one statement."""
-    return AuditEvent.objects.bulk_create(events, batch_size=1000)
+def audit_record_many(events, batch_size=1000):
+    """Write many prepared events (from :func:`build_event`); ``batch_size=None`` sends one statement."""
+    return AuditEvent.objects.bulk_create(events, batch_size=batch_size)
 
 
 def canonical(event):

@@ -71,3 +71,12 @@ def test_missing_years_warns_about_next_year(db):
     assert missing_years(D(2026, 11, 23)) == [2027]
     seed_calendar()
     assert missing_years(D(2026, 11, 23)) == []
+
+
+def test_calendar_admin_warns_when_next_years_days_are_missing(client, county_admin):
+    from villages.models import CalendarDay
+
+    CalendarDay.objects.all().delete()
+    client.force_login(county_admin)
+    page = client.get("/admin/villages/calendarday/", follow=True).content.decode()
+    assert "节假日日历缺少" in page
