@@ -1,13 +1,13 @@
 """Roster import benchmark: 100,000 rows, whole import (read, validate, insert), three ways, two databases.
 
-    .venv/bin/python bench/bench_import.py [--rows 100000] [--iie-rows 10000] [--no-postgres]
+    .venv/bin/python bench/bench_import.py [--rows 100000] [--iie-rows 5000] [--repeat 2] [--no-postgres|--no-sqlite]
 
 Ways, each in its own subprocess (so peak memory is per way):
   ours  — python manage.py import_roster's path: roster_import_file() = upload (read, header
           detection, validation, warnings, preview stored) + confirm (insert in one transaction).
   iie   — django-import-export 4.x, default ModelResource for RosterEntry, tablib reading the same
           xlsx (only the header texts renamed to field names and the revision column added). Timed on
-          --iie-rows rows and extrapolated linearly to --rows when smaller (said so in the output).
+          the first --iie-rows rows (default 5,000) and extrapolated linearly to --rows (said so in the output).
   raw   — the ceiling: python-calamine parsing the file plus one plain cursor.executemany INSERT.
 Databases: SQLite (a fresh file) and PostgreSQL (DATABASE_URL=postgres://postgres@127.0.0.1:5432/sunshine_bench,
 dropped and created again). Peak memory is the subprocess's maxrss (getrusage), Django included.
@@ -213,9 +213,10 @@ def best_of(way, path, rows, env, repeat):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--iie-rows", type=int, default=10_000)
+    parser.add_argument("--iie-rows", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=2, help="runs of ours and raw per database (best is kept)")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-import-"))
     path, small = tmp / "roster.xlsx", tmp / "roster-iie.xlsx"
@@ -227,7 +228,7 @@ def main():
         f"generated {args.rows:,} rows → {path} ({path.stat().st_size / 1048576:.1f} MB) and the first {iie_rows:,} "
         f"rows for django-import-export in {time.perf_counter() - started:.1f} s"
     )
-    databases = [("SQLite", f"sqlite:///{tmp / 'bench.sqlite3'}")]
+    databases = [] if args.no_sqlite else [("SQLite", f"sqlite:///{tmp / 'bench.sqlite3'}")]
     if not args.no_postgres:
         recreate_postgres()
         databases.append(("PostgreSQL", PG_URL))
