@@ -553,7 +553,17 @@ def roster_import_confirm(*, job, actor, reason="", _validation=None):
             },
         )
         _move(locked, S.IMPORTED, disclosure=revision.disclosure, revision=revision, imported_at=now)
+        # The upload holds full IDs (and maybe bank accounts) that the category may not keep: once the rows
+        # are in, only its sha256 (in the audit event) remains.
+        transaction.on_commit(lambda: _delete_upload(locked.pk))
     return revision
+
+
+def _delete_upload(job_id):
+    job = ImportJob.objects.get(pk=job_id)
+    if job.file:
+        job.file.delete(save=False)
+        ImportJob.objects.filter(pk=job_id).update(file="")
 
 
 def roster_import_file(*, actor, division, category, period, phase, path, sheet_name="", dry_run=False, reason=""):
@@ -602,7 +612,5 @@ def _expire(job_id):
         if locked.status in (S.IMPORTED, S.EXPIRED):
             return 0
         _move(locked, S.EXPIRED, result={k: v for k, v in locked.result.items() if k in ("format", "sheets")})
-    if locked.file:
-        locked.file.delete(save=False)
-        ImportJob.objects.filter(pk=job_id).update(file="")
+    _delete_upload(job_id)
     return 1

@@ -323,3 +323,13 @@ def test_big_files_find_the_same_warnings_with_one_scan(world, clerk_v1, reviewe
     monkeypatch.setattr(importer, "FULL_SCAN_ABOVE", 0)
     job = upload(clerk_v1, world.v1)
     assert [(w["row"], w["kind"]) for w in job.result["warnings"]] == [(2, "cross_village"), (3, "relative")]
+
+
+def test_the_upload_is_deleted_once_imported(world, clerk_v1, django_capture_on_commit_callbacks):
+    job = upload(clerk_v1, world.v1)
+    storage, name = job.file.storage, job.file.name
+    assert storage.exists(name)
+    with django_capture_on_commit_callbacks(execute=True):
+        importer.roster_import_confirm(job=job, actor=clerk_v1)
+    job.refresh_from_db()
+    assert not storage.exists(name) and not job.file
