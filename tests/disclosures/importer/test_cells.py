@@ -1,0 +1,91 @@
+"""One cell at a time."""
+
+import datetime
+
+import pytest
+
+from disclosures.importer import cells
+
+from .corpus import make_id
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        (1200, "1200.00"),
+        (1200.5, "1200.50"),
+        (0.1 + 0.2, "0.30"),
+        ("1,200.00元", "1200.00"),
+        ("１２００", "1200.00"),
+        ("￥960.5", "960.50"),
+        ("¥ 1 200", "1200.00"),
+        ("580 元", "580.00"),
+        ("RMB 12", "12.00"),
+    ],
+)
+def test_amounts(raw, expected):
+    assert str(cells.amount(raw)) == expected
+
+
+@pytest.mark.parametrize("raw", ["壹仟元", "-5", -5.0, "12.345", 12.345, "1.2.3", True])
+def test_bad_amounts(raw):
+    with pytest.raises(cells.CellError):
+        cells.amount(raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["2026年3月5日", "2026-03-05", "2026/3/5", "2026.3.5", "20260305", 46086, 46086.0, "46086"],
+)
+def test_dates(raw):
+    assert cells.date(raw) == datetime.date(2026, 3, 5)
+
+
+def test_date_cells_and_bad_dates():
+    assert cells.date(datetime.datetime(2026, 3, 5, 0, 0)) == datetime.date(2026, 3, 5)
+    for raw in ("三月五号", "2026-02-30", 1.5):
+        with pytest.raises(cells.CellError):
+            cells.date(raw)
+
+
+@pytest.mark.parametrize("raw, expected", [(3, 3), (3.0, 3), ("3", 3), ("３", 3), ("3人", 3), ("3.0", 3)])
+def test_integers(raw, expected):
+    assert cells.integer(raw, 1, 30) == expected
+
+
+@pytest.mark.parametrize("raw", [0, 31, 2.5, "三", "3户"])
+def test_bad_integers(raw):
+    with pytest.raises(cells.CellError):
+        cells.integer(raw, 1, 30)
+
+
+def test_id_numbers():
+    good = make_id(7)
+    assert cells.id_number(good) == good
+    assert cells.id_number(f" {good[:6]}　{good[6:]} ") == good
+    assert cells.id_number(good.translate(str.maketrans("0123456789", "０１２３４５６７８９"))) == good
+    with pytest.raises(cells.CellError, match="被 Excel 当成了数字"):
+        cells.id_number(float(good[:17] + "0"))
+    with pytest.raises(cells.CellError, match="科学计数法"):
+        cells.id_number("3.50102E+17")
+    with pytest.raises(cells.CellError, match="末三位为 000"):
+        cells.id_number(good[:15] + "000")
+    with pytest.raises(cells.CellError, match="应为 18 位"):
+        cells.id_number("12345")
+
+
+def test_names_and_text():
+    assert cells.name(" 张　 三 ") == "张三"
+    assert cells.name("Ali Musa") == "Ali Musa"
+    assert cells.text("  一组\u200b ") == "一组"
+    assert cells.text(3.0) == "3"
+    assert cells.is_blank(" \u3000\u200b")
+    assert not cells.is_blank(0)
+
+
+def test_bank_accounts():
+    assert cells.bank_account("6217 0012 3456 7890") == "6217001234567890"
+    with pytest.raises(cells.CellError):
+        cells.bank_account(6.217001234567890e18)
+    with pytest.raises(cells.CellError):
+        cells.bank_account("12ab")
