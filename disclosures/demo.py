@@ -17,6 +17,7 @@ from villages.models import Division
 
 from . import services as s
 from .categories import seed_categories
+from .importer.demo import import_people
 from .models import Category, Disclosure, LedgerLine, RosterEntry
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -30,7 +31,7 @@ def demo_id(n):
 
 def person(n, amount, *, category, group_count=3, cls="A"):
     id_number = demo_id(n)
-    return RosterEntry(
+    entry = RosterEntry(
         name=SURNAMES[n % len(SURNAMES)] + GIVEN[(n * 3 + n // 20) % len(GIVEN)],
         group=f"第{1 + n % group_count}村民小组",
         household_size=1 + n % 4,
@@ -39,6 +40,34 @@ def person(n, amount, *, category, group_count=3, cls="A"):
         person_key=person_key(id_number),
         id_masked=mask_id(id_number),
         id_encrypted=encrypt(id_number) if category.stores_full_id else "",
+    )
+    entry.demo_id_number = id_number  # the demo imports its rosters from office-style files
+    return entry
+
+
+def import_rows(*, actor, revision, rows, reason=""):
+    """Fill a roster draft the way a clerk does: write an office-style .xlsx and import it."""
+    disclosure = revision.disclosure
+    people = [
+        {
+            "name": e.name,
+            "id_number": e.demo_id_number,
+            "group": e.group,
+            "household_size": e.household_size,
+            "amount": e.amount,
+            "assistance_class": e.assistance_class,
+            "remark": e.remark,
+        }
+        for e in rows
+    ]
+    return import_people(
+        actor=actor,
+        division=disclosure.division,
+        category=disclosure.category,
+        period=disclosure.period,
+        phase=disclosure.phase,
+        people=people,
+        reason=reason,
     )
 
 
@@ -65,7 +94,7 @@ class Demo:
         if title or body:
             s.revision_update_content(actor=clerk, revision=revision, title=title, body=body)
         if rows is not None:
-            s.revision_replace_entries(actor=clerk, revision=revision, entries=rows, source={"demo": True})
+            import_rows(actor=clerk, revision=revision, rows=rows)
         if lines is not None:
             s.revision_replace_ledger(actor=clerk, revision=revision, lines=lines, source={"demo": True})
         self.created += 1
@@ -152,7 +181,7 @@ def _seed_rosters(demo, village):
         )
         rows = [person(n, 650 if n == 3 else (700 if n == 5 else 620), category=dibao) for n in range(1, 31) if n != 7]
         rows += [person(101, 620, category=dibao), person(103, 620, category=dibao)]
-        s.revision_replace_entries(actor=demo.clerk, revision=revision, entries=rows)
+        import_rows(actor=demo.clerk, revision=revision, rows=rows, reason="第1村民小组一户金额录入错误，应为 650 元")
         demo.publish(post)
     # November pre-disbursement notice: objection window open now.
     if demo.exists(village, "dibao", "2026-11", "pre") is None:

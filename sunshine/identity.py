@@ -9,6 +9,7 @@ hold a full ID where a category really needs it.
 
 import hashlib
 import hmac
+import operator
 import re
 import unicodedata
 
@@ -25,8 +26,14 @@ class InvalidID(ValueError):
     """An ID number that cannot be accepted; ``str()`` is the message for the user."""
 
 
+# sum(ord(digit) * w) = sum(digit * w) + 48 * sum(w): working on the bytes skips 17 int() calls,
+# the largest single cost when validating a 100,000-row roster.
+_DIGIT_OFFSET = 48 * sum(WEIGHTS)
+
+
 def check_char(first17):
-    return CHECK_CHARS[sum(int(d) * w for d, w in zip(first17, WEIGHTS)) % 11]
+    """GB 11643 check character of 17 ASCII digits (callers have checked they are digits)."""
+    return CHECK_CHARS[(sum(map(operator.mul, first17.encode("ascii"), WEIGHTS)) - _DIGIT_OFFSET) % 11]
 
 
 def _clean(raw):

@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/v1/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api/v1/", include("villages.api_urls")),
     path("api/v1/", include("disclosures.api_urls")),
+    path("api/v1/", include("disclosures.import_api_urls")),
     path("api/v1/", include("complaints.api_urls")),
     path("open311/v2/", include("complaints.open311_urls")),
     path("complaints/", include("complaints.urls")),

@@ -11,7 +11,6 @@ from .corpus import HEADER, PEOPLE, bad_checksum_id, standard_rows
 from .factories import roster_category
 from .test_services import roster_file, upload
 
-pytestmark = pytest.mark.urls("tests.disclosures.importer.urls")
 URL = "/api/v1/staff/roster-imports/"
 
 

@@ -15,6 +15,7 @@ TICK_STEPS = [
     "disclosures.services.retention_sweep",  # take down rosters past retention
     "complaints.services.complaints_tick",  # deadlines and escalation
     "complaints.notifications.deliver_outbox",  # notifications
+    "disclosures.importer.services.roster_import_tick",  # roster import: background validation, expiry
     "sunshine.audit.services.seal_pending",  # chain new audit events
 ]
 
