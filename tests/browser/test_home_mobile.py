@@ -19,7 +19,7 @@ def test_home_page_fits_a_360px_phone(live_server, phone):
 
 def test_large_text_mode_without_javascript(live_server, chromium):
     call_command("seed_demo")
-    context = chromium.new_context(viewport={"width": 360, "height": 740}, java_script_enabled=False)
+    context = chromium.new_context(viewport={"width": 360, "height": 740}, java_script_enabled=False, locale="zh-CN")
     page = context.new_page()
     page.goto(live_server.url + "/")
     page.get_by_role("button", name="大字模式").click()
