@@ -46,6 +46,7 @@ def test_pages_work_in_english(client, world):
     client.cookies["django_language"] = "en"
     page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'lang="en"' in page
+    assert ">Home<" in page and "Large text" in page  # the compiled English catalog (make install compiles it)
 
 
 def test_api_docs_are_served_locally(client, db):
