@@ -127,3 +127,14 @@ def phone(chromium):
 def assert_no_horizontal_scroll(page):
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"page scrolls sideways by {overflow}px at {page.viewport_size['width']}px"
+
+
+def admin_login(context, base, username, password="pw"):
+    """A new page in ``context``, logged into the admin as ``username`` (factories' password)."""
+    page = context.new_page()
+    page.goto(f"{base}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    page.wait_for_load_state()
+    return page

@@ -4,19 +4,9 @@ the reply, and the public results show it."""
 import pytest
 
 from complaints.models import Complaint, Status
-from tests.conftest import assert_no_horizontal_scroll
+from tests.conftest import admin_login, assert_no_horizontal_scroll
 
 pytestmark = pytest.mark.browser
-
-
-def login(context, base, username):
-    page = context.new_page()
-    page.goto(f"{base}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pw")
-    page.click("input[type=submit]")
-    page.wait_for_load_state()
-    return page
 
 
 def move(page, base, pk, name, fields=None):
@@ -54,7 +44,7 @@ def test_resident_files_township_replies_resident_rates_public_results(
 
     # 2. The township reviewer works it in the admin.
     desk = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    reviewer = login(desk, base, "reviewer_t1")
+    reviewer = admin_login(desk, base, "reviewer_t1")
     reviewer.goto(f"{base}/admin/complaints/complaint/")
     assert code in reviewer.content()
     reviewer.get_by_role("link", name=code).click()

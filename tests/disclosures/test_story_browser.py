@@ -4,19 +4,9 @@ their name on the public page."""
 import pytest
 
 from disclosures.models import Disclosure, Status
-from tests.conftest import assert_no_horizontal_scroll
+from tests.conftest import admin_login, assert_no_horizontal_scroll
 
 pytestmark = pytest.mark.browser
-
-
-def login(context, base, username):
-    page = context.new_page()
-    page.goto(f"{base}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pw")
-    page.click("input[type=submit]")
-    page.wait_for_load_state()
-    return page
 
 
 def act(page, base, action_label):
@@ -33,7 +23,7 @@ def test_roster_from_draft_to_a_phone(live_server, chromium, phone, world, categ
     base = live_server.url
     desk = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
 
-    clerk = login(desk, base, "clerk_v1")
+    clerk = admin_login(desk, base, "clerk_v1")
     clerk.goto(f"{base}/admin/disclosures/disclosure/add/")
     clerk.select_option("#id_division", label="甲村")
     clerk.select_option("#id_category", label=categories["dibao"].name)
@@ -52,11 +42,11 @@ def test_roster_from_draft_to_a_phone(live_server, chromium, phone, world, categ
     act(clerk, base, "提交审核")
     desk.clear_cookies()
 
-    reviewer = login(desk, base, "reviewer_t1")
+    reviewer = admin_login(desk, base, "reviewer_t1")
     act(reviewer, base, "乡镇审核通过")
     desk.clear_cookies()
 
-    discipline = login(desk, base, "discipline_t1")
+    discipline = admin_login(desk, base, "discipline_t1")
     act(discipline, base, "纪委审核通过")
     act(discipline, base, "公开")
     desk.close()
