@@ -341,17 +341,7 @@ class ComplaintAdmin(admin.ModelAdmin):
             data = form.cleaned_data
             try:
                 complaint, secret = services.complaint_submit(
-                    category=data["category"],
-                    village=data["village"],
-                    text=data["text"],
-                    photos=data["photos"],
-                    name=data["name"],
-                    phone=data["phone"],
-                    notify=data["notify"],
-                    concerns_cadres=data["concerns_cadres"],
-                    concerns_township_staff=data["concerns_township_staff"],
-                    channel=data["channel"],
-                    entered_by=request.user,
+                    **form.submission(channel=data["channel"], entered_by=request.user)
                 )
             except PermissionDenied:
                 form.add_error("village", _("您只能为本辖区的村代录留言。"))

@@ -89,6 +89,13 @@ class IntakeForm(forms.Form):
             self.add_error("phone", _("要短信通知，请填写手机号。"))
         return data
 
+    def submission(self, **extra):
+        """Keyword arguments for ``services.complaint_submit`` from the cleaned form, plus ``extra``."""
+        data = self.cleaned_data
+        fields = ("category", "village", "text", "photos", "name", "phone", "notify")
+        fields += ("concerns_cadres", "concerns_township_staff")
+        return {**{name: data[name] for name in fields}, **extra}
+
 
 class TrackForm(forms.Form):
     code = forms.CharField(label=_("查询码"), max_length=12)

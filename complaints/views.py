@@ -95,18 +95,7 @@ def intake(request):
             else:
                 try:
                     complaint, secret = services.complaint_submit(
-                        category=data["category"],
-                        village=data["village"],
-                        text=data["text"],
-                        photos=data["photos"],
-                        name=data["name"],
-                        phone=data["phone"],
-                        notify=data["notify"],
-                        concerns_cadres=data["concerns_cadres"],
-                        concerns_township_staff=data["concerns_township_staff"],
-                        disclosure=disclosure,
-                        roster_entry=entry,
-                        channel=Channel.WEB,
+                        **form.submission(disclosure=disclosure, roster_entry=entry, channel=Channel.WEB)
                     )
                 except ValidationError as exc:
                     for field, errors in exc.message_dict.items():
