@@ -25,6 +25,15 @@ def _audit_purge_for_flush(request):
             cursor.execute("SET sunshine.audit_purge = 'on'")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache; each test starts with none (no order-dependent limits)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def world(db):
     county = f.county("测试县", code="990100000000")
