@@ -96,7 +96,8 @@ def discovery(request, fmt):
         "endpoints": [
             {
                 "specification": SPEC,
-                "url": settings.SITE_URL.rstrip("/") + "/open311/v2",
+                # The address the client reached us at (a county may serve several host names).
+                "url": request.build_absolute_uri("/open311/v2"),
                 "changeset": CHANGESET,
                 "type": "production",
                 "formats": ["application/json", "text/xml"],

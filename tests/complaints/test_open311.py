@@ -39,6 +39,7 @@ def api_key(db):
 
 def test_discovery(client, db):
     data = client.get("/open311/v2/discovery.json").json()
+    assert data["endpoints"][0]["url"] == "http://testserver/open311/v2"  # where the client reached us
     assert data["endpoints"][0]["specification"] == "http://wiki.open311.org/GeoReport_v2"
     root = ET.fromstring(client.get("/open311/v2/discovery.xml").content)
     assert root.tag == "discovery" and root.find("endpoints/endpoint/formats/format") is not None
