@@ -333,8 +333,7 @@ def complaint_submit(
 
 @transaction.atomic
 def complaint_accept(*, complaint, actor, note="", now=None):
-    complaint = _lock(complaint)
-    _require_handler(actor, complaint)
+    complaint = _lock_for_handler(complaint, actor)
     _move(complaint, "accept")
     now = now or timezone.now()
     before = snapshot(complaint, ["status", "due_at"])
@@ -354,13 +353,25 @@ def complaint_accept(*, complaint, actor, note="", now=None):
     )
 
 
-@transaction.atomic
-def complaint_reject(*, complaint, actor, reason, now=None):
+def _required_reason(reason, message):
+    """The stripped reason, or a ValidationError on the reason field with ``message``."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": _("不予受理必须写明理由。")})
+        raise ValidationError({"reason": message})
+    return reason
+
+
+def _lock_for_handler(complaint, actor):
+    """Lock the row and check that ``actor`` handles it (the first steps of every staff move)."""
     complaint = _lock(complaint)
     _require_handler(actor, complaint)
+    return complaint
+
+
+@transaction.atomic
+def complaint_reject(*, complaint, actor, reason, now=None):
+    reason = _required_reason(reason, _("不予受理必须写明理由。"))
+    complaint = _lock_for_handler(complaint, actor)
     _move(complaint, "reject")
     now = now or timezone.now()
     before = snapshot(complaint, ["status", "due_at"])
@@ -383,8 +394,7 @@ def complaint_reject(*, complaint, actor, reason, now=None):
 
 @transaction.atomic
 def complaint_start(*, complaint, actor, now=None):
-    complaint = _lock(complaint)
-    _require_handler(actor, complaint)
+    complaint = _lock_for_handler(complaint, actor)
     _move(complaint, "start")
     before = snapshot(complaint, ["status"])
     complaint.status = Status.IN_PROGRESS
@@ -402,8 +412,7 @@ def complaint_reply(*, complaint, actor, reply, outcome, now=None):
         errors["outcome"] = _("请选择办理结果。")
     if errors:
         raise ValidationError(errors)
-    complaint = _lock(complaint)
-    _require_handler(actor, complaint)
+    complaint = _lock_for_handler(complaint, actor)
     _move(complaint, "reply")
     now = now or timezone.now()
     before = snapshot(complaint, ["status", "outcome", "due_at"])
@@ -432,8 +441,7 @@ def complaint_reply(*, complaint, actor, reply, outcome, now=None):
 
 @transaction.atomic
 def complaint_close(*, complaint, actor, now=None):
-    complaint = _lock(complaint)
-    _require_handler(actor, complaint)
+    complaint = _lock_for_handler(complaint, actor)
     _move(complaint, "close")
     if not complaint.reply.strip() or complaint.outcome not in Outcome.values:
         raise ValidationError(_("没有公开答复和办理结果，不能办结。"))
@@ -495,11 +503,8 @@ def complaint_rate(*, complaint, rating, comment="", now=None):
 
 @transaction.atomic
 def complaint_escalate(*, complaint, actor, reason):
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("上报必须写明理由。")})
-    complaint = _lock(complaint)
-    _require_handler(actor, complaint)
+    reason = _required_reason(reason, _("上报必须写明理由。"))
+    complaint = _lock_for_handler(complaint, actor)
     if complaint.status not in OPEN_STATES:
         raise ValidationError(_("只有未办结的留言可以上报。"))
     up = _up(complaint)
@@ -531,11 +536,8 @@ def transfer_targets(complaint):
 @transaction.atomic
 def complaint_transfer(*, complaint, actor, division, reason, role=None):
     """Hand it to another division (or another role at the same one), with a reason."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("转办必须写明理由。")})
-    complaint = _lock(complaint)
-    _require_handler(actor, complaint)
+    reason = _required_reason(reason, _("转办必须写明理由。"))
+    complaint = _lock_for_handler(complaint, actor)
     if complaint.status not in OPEN_STATES:
         raise ValidationError(_("只有未办结的留言可以转办。"))
     if not transfer_targets(complaint).filter(pk=division.pk).exists():
@@ -557,11 +559,8 @@ def complaint_transfer(*, complaint, actor, division, reason, role=None):
 @transaction.atomic
 def complaint_extend(*, complaint, actor, reason):
     """Extend the conclusion deadline once (default 30 days), with a reason."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("延期必须写明理由。")})
-    complaint = _lock(complaint)
-    _require_handler(actor, complaint)
+    reason = _required_reason(reason, _("延期必须写明理由。"))
+    complaint = _lock_for_handler(complaint, actor)
     if complaint.status not in (Status.ACCEPTED, Status.IN_PROGRESS) or complaint.due_at is None:
         raise ValidationError(_("只有受理后、答复前的留言可以延期。"))
     if complaint.extended:
@@ -579,8 +578,7 @@ def complaint_extend(*, complaint, actor, reason):
 
 @transaction.atomic
 def complaint_record_contact(*, complaint, actor, note=""):
-    complaint = _lock(complaint)
-    _require_handler(actor, complaint)
+    complaint = _lock_for_handler(complaint, actor)
     if complaint.first_contact_at is not None:
         raise ValidationError(_("已记录过首次联系。"))
     before = snapshot(complaint, ["first_contact_at"])
@@ -618,9 +616,7 @@ def _identity(complaint):
 @transaction.atomic
 def complaint_reveal_identity(*, complaint, actor, reason):
     """County inspectors see the identity only through this logged reveal, with a reason."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("查看留言人身份必须写明理由。")})
+    reason = _required_reason(reason, _("查看留言人身份必须写明理由。"))
     if not can(actor, "complaint.reveal_identity", complaint):
         raise PermissionDenied(_("您无权查看留言人身份。"))
     audit_record(actor=actor, action="complaint.identity_revealed", obj=complaint, reason=reason)
