@@ -54,9 +54,19 @@ class AuditEvent(AppendOnlyModel):
         db_constraint=False,
     )
     actor_label = models.CharField(_("操作人名称"), max_length=150, blank=True)
-    action = models.CharField(_("操作"), max_length=64, db_index=True)
-    content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    object_id = models.CharField(max_length=64, blank=True, db_index=True)
+    action = models.CharField(_("操作"), max_length=64)
+    # No database constraints and no single-column indexes the admin does not need: the log must
+    # outlive what it describes, and every index costs on the append path (a tick may write 100k).
+    content_type = models.ForeignKey(
+        ContentType,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    object_id = models.CharField(max_length=64, blank=True)
     object_repr = models.CharField(_("对象"), max_length=200, blank=True)
     division = models.ForeignKey(
         "villages.Division",
@@ -76,7 +86,10 @@ class AuditEvent(AppendOnlyModel):
         verbose_name = _("审计事件")
         verbose_name_plural = _("审计事件")
         ordering = ["-id"]
-        indexes = [models.Index(fields=["content_type", "object_id", "id"])]
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "id"]),
+            models.Index(fields=["action", "id"], name="audit_event_action_idx"),
+        ]
         default_permissions = ("view",)
 
     def __str__(self):
