@@ -788,6 +788,8 @@ def _escalate_overdue_sql(now, deadlines):
     content_type = ContentType.objects.get_for_model(Complaint)
     params += [now, timezone.now(), timezone.now(), content_type.pk, _("逾期未办，自动上报上一级")]
     with connection.cursor() as cursor:
+        # Enough memory to sort 100k returned rows for the audit insert without spilling to disk.
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(ESCALATE_SQL.format(values=values), params)
         groups = cursor.fetchall()
     notices = {(division_id, role): count for division_id, role, count in groups}
