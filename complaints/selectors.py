@@ -1,5 +1,7 @@
 """Read queries shared by admin, API and views."""
 
+import re
+
 from django.db.models import Count, Q
 
 from villages.models import Level
@@ -121,3 +123,64 @@ def timeline(complaint):
             content_type=ContentType.objects.get_for_model(Complaint), object_id=str(complaint.pk)
         ).order_by("id")
     )
+
+
+# ---------------------------------------------------------------- Open311 public reads
+
+CLOSED_STATES = (Status.CLOSED, Status.REJECTED)  # "closed" in Open311 terms
+_PUBLIC_FIELDS = (
+    "tracking_code",
+    "status",
+    "reply",
+    "reject_reason",
+    "text",
+    "summary",
+    "description_public",
+    "submitted_at",
+    "closed_at",
+    "rejected_at",
+    "updated_at",
+    "due_at",
+    "category__name",
+    "category__service_code",
+    "division__name",
+    "township__name",
+    "village__name",
+    "village__code",
+)
+# Phone numbers, ID and account numbers (7+ digits in a row, or 10+ with spaces or dashes, which
+# leaves dates like 2026-11-23 alone), e-mail addresses.
+_DIGIT_RUN = re.compile(r"\d{7,}|\d(?:[\s-]?\d){9,}")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def scrub_public_text(text):
+    """Mask contact details a filer or clerk typed into free text that reaches the public."""
+    if not text:
+        return text
+    text = _EMAIL.sub("***@***", str(text))
+    return _DIGIT_RUN.sub(lambda m: re.sub(r"\d", "*", m.group()), text)
+
+
+def open311_requests(*, codes=None, service_codes=None, statuses=None, start=None, end=None, county=None):
+    """Complaints for Open311 GET, newest first, loading public fields only (never identity or location).
+
+    ``codes`` (tracking codes) overrides the other filters, as the spec says for ``service_request_id``;
+    ``statuses`` is a set of "open"/"closed"; ``start``/``end`` bound ``submitted_at``.
+    """
+    qs = Complaint.objects.select_related("category", "division", "township", "village").only(*_PUBLIC_FIELDS)
+    if county is not None:
+        qs = qs.filter(county=county)
+    if codes is not None:
+        return qs.filter(tracking_code__in=codes).order_by("-submitted_at")
+    if start is not None:
+        qs = qs.filter(submitted_at__gte=start)
+    if end is not None:
+        qs = qs.filter(submitted_at__lte=end)
+    if service_codes:
+        qs = qs.filter(category__service_code__in=service_codes)
+    if statuses == {"open"}:
+        qs = qs.exclude(status__in=CLOSED_STATES)
+    elif statuses == {"closed"}:
+        qs = qs.filter(status__in=CLOSED_STATES)
+    return qs.order_by("-submitted_at")

@@ -251,3 +251,6 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["DisclosureStatusEnum
 # Roster import: files with at most this many rows are validated inside the upload request;
 # larger ones in the background with a progress display.
 ROSTER_IMPORT_SYNC_ROWS = int(env("ROSTER_IMPORT_SYNC_ROWS", "3000"))
+
+# Open311: a report sent as lat/long is filed under the nearest village centroid within this distance.
+OPEN311_MAX_DISTANCE_KM = float(env("OPEN311_MAX_DISTANCE_KM", "5"))

@@ -33,7 +33,7 @@ class DivisionAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
     list_filter = ("level",)
     search_fields = ("name", "code")
     list_select_related = ("parent",)
-    fields = ("name", "code", "level", "parent", "sort_order")
+    fields = ("name", "code", "level", "parent", "sort_order", ("lat", "long"))
     inlines = [MembershipInline]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):

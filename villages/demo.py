@@ -1,5 +1,7 @@
 """The demo county: three townships, twelve villages with groups, one login per role and place."""
 
+from decimal import Decimal
+
 from django.contrib.auth import get_user_model
 
 from .models import Division, Level, Membership, Role
@@ -13,6 +15,10 @@ TOWNSHIPS = [
     ("360123300000", "红星镇", "t3", ["建设村", "光明村", "和平村", "前进村"]),
 ]
 GROUPS_PER_VILLAGE = 3
+# Made-up but plausible centroids (WGS-84) in hilly northern Jiangxi: each township seat, and each village's
+# offset from it in degrees (about 1.5–2 km), so a report sent as lat/long finds the nearest village.
+TOWNSHIP_SEATS = {"t1": (28.905, 115.480), "t2": (28.790, 115.615), "t3": (28.850, 115.545)}
+VILLAGE_OFFSETS = [(0.014, -0.012), (0.012, 0.016), (-0.015, 0.011), (-0.011, -0.017)]
 
 
 def _division(code, name, level, parent, sort_order):
@@ -57,12 +63,21 @@ def seed_divisions_and_staff():
             village_no += 1
             v_code = f"{t_code[:9]}{v_index:03d}"
             village = _division(v_code, v_name, Level.VILLAGE, township, v_index)
+            _place(village, TOWNSHIP_SEATS[t_key], VILLAGE_OFFSETS[v_index - 1])
             for g in range(1, GROUPS_PER_VILLAGE + 1):
                 _group(village, g)
             username = f"clerk_v{village_no:02d}"
             _role(_user(username, f"{v_name}村务公开员"), village, Role.VILLAGE_CLERK)
             logins.append((username, Role.VILLAGE_CLERK.label, f"{t_name} {v_name}"))
     return logins
+
+
+def _place(village, seat, offset):
+    """Give a demo village its centroid once; never overwrite what an admin entered."""
+    if village.lat is None and village.long is None:
+        village.lat = Decimal(str(round(seat[0] + offset[0], 6)))
+        village.long = Decimal(str(round(seat[1] + offset[1], 6)))
+        village.save(update_fields=["lat", "long"])
 
 
 def _group(village, number):

@@ -38,6 +38,18 @@ class Division(models.Model):
     )
     path = models.CharField(max_length=255, db_index=True, editable=False, default="")
     sort_order = models.PositiveIntegerField(_("排序"), default=0)
+    # A village's centroid (WGS-84), used to find the village for an Open311 report sent as lat/long.
+    lat = models.DecimalField(
+        _("纬度"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        help_text=_("村的中心位置（WGS-84），例如 28.845120；接口按经纬度找最近的村。"),
+    )
+    long = models.DecimalField(
+        _("经度"), max_digits=9, decimal_places=6, null=True, blank=True, help_text=_("例如 115.553210。")
+    )
 
     class Meta:
         verbose_name = _("行政区划")
@@ -60,6 +72,12 @@ class Division(models.Model):
     def clean(self):
         if self.code and (len(self.code) != 12 or not self.code.isdigit()):
             raise ValidationError({"code": _("区划代码应为 12 位数字。")})
+        if (self.lat is None) != (self.long is None):
+            raise ValidationError({"long" if self.long is None else "lat": _("经纬度要同时填写。")})
+        if self.lat is not None and not -90 <= self.lat <= 90:
+            raise ValidationError({"lat": _("纬度应在 -90 到 90 之间。")})
+        if self.long is not None and not -180 <= self.long <= 180:
+            raise ValidationError({"long": _("经度应在 -180 到 180 之间。")})
         if self.level == Level.COUNTY:
             if self.parent_id:
                 raise ValidationError({"parent": _("县级区划没有上级。")})

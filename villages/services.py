@@ -8,7 +8,7 @@ from sunshine.audit.services import audit_record, diff, snapshot
 from .models import Division, Membership
 from .permissions import can
 
-DIVISION_FIELDS = ("code", "name", "level", "parent", "sort_order")
+DIVISION_FIELDS = ("code", "name", "level", "parent", "sort_order", "lat", "long")
 
 
 def division_save(*, actor, division):
