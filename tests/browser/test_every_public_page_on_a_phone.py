@@ -1,0 +1,46 @@
+"""Every kind of public HTML page, on the demo county, fits a 360 px phone without sideways scrolling."""
+
+import re
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from tests.conftest import assert_no_horizontal_scroll
+from tests.crawl import crawl
+
+pytestmark = pytest.mark.browser
+
+PER_SHAPE = 2
+DIGITS = re.compile(r"\d+")
+
+
+def _shape(path):
+    """``/d/360121001000/dibao/2026-11/`` and its siblings share one shape; two of each are enough."""
+    return DIGITS.sub("N", path.split("?")[0]) + ("?" if "?" in path else "")
+
+
+def _html_pages(pages):
+    return [path for path, text in pages.items() if text.lstrip()[:15].lower().startswith("<!doctype html")]
+
+
+def test_every_kind_of_public_page_fits_a_360px_phone(live_server, phone):
+    call_command("seed_demo")
+    paths = _html_pages(crawl(Client(), ["/", "/complaints/", "/complaints/results/"], limit=600))
+    counts, sample = {}, []
+    for path in sorted(paths):
+        shape = _shape(path)
+        if counts.get(shape, 0) < PER_SHAPE:
+            counts[shape] = counts.get(shape, 0) + 1
+            sample.append(path)
+    assert len(counts) >= 10, f"the crawl found too few kinds of page: {sorted(counts)}"
+
+    failures = []
+    for path in sample:
+        response = phone.goto(live_server.url + path)
+        assert response.ok, path
+        try:
+            assert_no_horizontal_scroll(phone)
+        except AssertionError as exc:
+            failures.append(f"{path}: {exc}")
+    assert not failures, "\n".join(failures)
