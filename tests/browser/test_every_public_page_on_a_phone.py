@@ -24,8 +24,11 @@ def _html_pages(pages):
     return [path for path, text in pages.items() if text.lstrip()[:15].lower().startswith("<!doctype html")]
 
 
-def test_every_kind_of_public_page_fits_a_360px_phone(live_server, phone):
+@pytest.mark.parametrize("large_text", [False, True], ids=["normal", "large-text"])
+def test_every_kind_of_public_page_fits_a_360px_phone(live_server, phone, large_text):
     call_command("seed_demo")
+    if large_text:  # the township hall's touch terminal mode, also offered to elderly residents on phones
+        phone.context.add_cookies([{"name": "kiosk", "value": "1", "url": live_server.url}])
     paths = _html_pages(crawl(Client(), ["/", "/complaints/", "/complaints/results/"], limit=600))
     counts, sample = {}, []
     for path in sorted(paths):
@@ -39,6 +42,7 @@ def test_every_kind_of_public_page_fits_a_360px_phone(live_server, phone):
     for path in sample:
         response = phone.goto(live_server.url + path)
         assert response.ok, path
+        assert ("kiosk" in (phone.locator("html").get_attribute("class") or "")) == large_text, path
         try:
             assert_no_horizontal_scroll(phone)
         except AssertionError as exc:
