@@ -6,9 +6,10 @@ the clerk (without the row/column prefix, which the validator adds).
 """
 
 import datetime
+import functools
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
@@ -16,7 +17,20 @@ from sunshine.identity import InvalidID, check_char, normalize_id
 
 EXCEL_EPOCH = datetime.date(1899, 12, 30)
 _SPACES = re.compile(r"[\s\u3000\u00a0\u200b]+")
-_AMOUNT_NOISE = re.compile(r"[\s,，¥￥元圆]|RMB|CNY", re.IGNORECASE)
+# Characters that cannot be seen but break matching: zero-width spaces and joiners, direction marks
+# (U+202D/U+202C come with IDs copied from some web systems), the BOM inside a cell, soft hyphens.
+INVISIBLE = dict.fromkeys(
+    map(
+        ord,
+        "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064"
+        "\u2066\u2067\u2068\u2069\ufeff\u00ad\u180e",
+    )
+)
+_AMOUNT_NOISE = re.compile(r"[\s,，¥￥元圆整']|RMB|CNY|人民币|[/每](?:月|户|人|年)$", re.IGNORECASE)
+_INTEGER_SUFFIX = re.compile(r"(?:人/户|口人|人|口)$")
+_NAME_DOTS = re.compile(r"(?<=[\u3400-\u9fff])\s*[.•・‧∙⋅]\s*(?=[\u3400-\u9fff])")
+# What clerks write in a number cell that has no value: treated like an empty cell.
+PLACEHOLDERS = frozenset({"-", "--", "—", "——", "–", "/", "\\", "无", "空", "暂无", "N/A", "n/a", "NULL", "null"})
 _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -26,6 +40,21 @@ class CellError(ValueError):
     pass
 
 
+# What Excel shows (and csv exports keep) when a formula fails, e.g. a VLOOKUP that found nothing.
+EXCEL_ERRORS = frozenset({"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"})
+
+
+def _no_formula_error(cleaned):
+    if cleaned[:1] == "#" and cleaned.upper() in EXCEL_ERRORS:
+        raise CellError(
+            _("是 Excel 公式错误“%(value)s”（如 VLOOKUP 没有找到），请在原表中检查这一格的公式") % {"value": cleaned}
+        )
+
+
+class BlankCell(CellError):
+    """A placeholder such as ``—`` or ``/`` where a number belongs: the validator treats the cell as empty."""
+
+
 BLANK_CHARS = " \t\n\r\f\v\u3000\u00a0\u200b\ufeff"
 
 
@@ -33,15 +62,23 @@ def is_blank(value):
     return value is None or value == "" or (isinstance(value, str) and not value.strip(BLANK_CHARS))
 
 
+def unwrap(value):
+    """``="350102…"`` (csv exports that keep digits as text) and a leading apostrophe → the text inside."""
+    if value.startswith('="') and value.endswith('"') and len(value) >= 3:
+        value = value[2:-1]
+    return value.lstrip("'‘’`")
+
+
 def text(value):
-    """Trimmed text with full-width letters/digits/spaces folded (NFKC) and runs of spaces collapsed."""
+    """Trimmed text with full-width letters/digits/spaces folded (NFKC), invisible characters removed and
+    runs of spaces collapsed."""
     if value is None:
         return ""
     if type(value) is str:  # the common case: NFKC only when needed, spaces collapsed without a regex
-        if not unicodedata.is_normalized("NFKC", value):
-            value = unicodedata.normalize("NFKC", value)
-        if "\u200b" in value or "\ufeff" in value:
-            value = value.replace("\u200b", " ").replace("\ufeff", " ")
+        if not value.isascii():
+            value = value.translate(INVISIBLE)
+            if not unicodedata.is_normalized("NFKC", value):
+                value = unicodedata.normalize("NFKC", value)
         return " ".join(value.split())
     if isinstance(value, float) and value.is_integer():
         value = int(value)
@@ -51,11 +88,50 @@ def text(value):
 
 
 def name(value):
-    """A person's name: CJK names lose the spaces clerks pad them with (张  三 → 张三)."""
+    """A person's name: CJK names lose the spaces clerks pad them with (张  三 → 张三), and the dot in
+    names such as 阿依古丽·吐尔逊 is always the middle dot (typed as ``.``, ``•``, ``・`` …)."""
     result = text(value)
+    _no_formula_error(result)
     if _CJK.search(result):
         result = result.replace(" ", "")
+        if "·" not in result and _NAME_DOTS.search(result):
+            result = _NAME_DOTS.sub("·", result)
     return result
+
+
+@functools.lru_cache(maxsize=65536)
+def _birth_problem(digits):
+    """``(kind, shown)`` when ``digits`` (YYYYMMDD, positions 7–14 of an ID) is not a possible birth date."""
+    try:
+        born = datetime.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+    except ValueError:
+        return "invalid", digits
+    if born.year < 1900:
+        return "early", digits
+    if born > datetime.date.today():
+        return "future", born.isoformat()
+    return None
+
+
+def _checked(number):
+    """The ID when its birth date (GB 11643: positions 7–14) is a real date between 1900 and today."""
+    problem = _birth_problem(number[6:14])
+    if problem is None:
+        return number
+    kind, shown = problem
+    if kind == "future":
+        raise CellError(_("出生日期 %(date)s（第 7–14 位）晚于今天") % {"date": shown})
+    if kind == "early":
+        raise CellError(_("出生日期“%(date)s”（第 7–14 位）早于 1900 年") % {"date": shown})
+    raise CellError(_("出生日期“%(date)s”（第 7–14 位）不是有效日期") % {"date": shown})
+
+
+def is_old_id(value):
+    """True when ``value`` is a 15-digit first-generation ID number (text or a number cell)."""
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return 1e14 <= value < 1e15
+    cleaned = unwrap(text(value)).replace(" ", "")
+    return len(cleaned) == 15 and cleaned.isdigit()
 
 
 def id_number(value):
@@ -64,7 +140,7 @@ def id_number(value):
         # the common case, typed cleanly: same checks as normalize_id without the clean-up work
         last = value[17].upper()
         if check_char(value[:17]) == last:
-            return value[:17] + last
+            return _checked(value[:17] + last)
     if isinstance(value, bool):
         raise CellError(_("不是身份证号"))
     if isinstance(value, int):
@@ -80,37 +156,62 @@ def id_number(value):
                 )
                 % {"shown": f"{value:.5E}".replace("E+", "E+")}
             )
+    if isinstance(value, str):
+        value = unwrap(value.translate(INVISIBLE).strip())
+        _no_formula_error(value)
+        if "*" in value or "＊" in value:
+            raise CellError(
+                _("中间几位被 * 隐去了（可能是从公示名单复制的），请填写完整的身份证号；公示时系统会自动隐去")
+            )
     try:
-        return normalize_id(value)
+        number = normalize_id(value)
     except InvalidID as exc:
         message = str(exc)
         if message.startswith("身份证号"):
             message = message[len("身份证号") :]
         raise CellError(message) from None
+    return _checked(number)
 
 
-def amount(value):
-    """Decimal with two places from 1200, 1200.0, "1,200.00元", "１２００", "￥1200"."""
-    if type(value) is float and 0 <= value < 1e10:  # the common case: a number cell, exact in cents
+def amount(value, scale=1):
+    """Decimal with two places from 1200, 1200.0, "1,200.00元", "１２００", "￥1200", "1.2万".
+
+    A number cell is taken as Excel shows it with two decimals (a formula such as 面积 × 标准 leaves
+    428.7185 in the cell and shows 428.72): it is rounded half up to cents. Typed text must not have
+    more than two decimals. ``scale`` is 10000 when the column is in 万元.
+    """
+    if type(value) is float and scale == 1 and 0 <= value < 1e10:  # the common case: exact in cents
         cents = round(value * 100)
         if abs(cents - value * 100) < 1e-6:
             return Decimal(cents).scaleb(-2)
     if isinstance(value, bool):
         raise CellError(_("不是金额"))
-    if isinstance(value, int | float):
+    numeric = isinstance(value, int | float)
+    if numeric:
         number = Decimal(repr(float(value)))
     else:
-        cleaned = _AMOUNT_NOISE.sub("", unicodedata.normalize("NFKC", str(value)))
+        raw = text(value)
+        if raw in PLACEHOLDERS:
+            raise BlankCell(raw)
+        _no_formula_error(raw)
+        cleaned = _AMOUNT_NOISE.sub("", unwrap(raw).replace("−", "-"))
+        factor = 1
+        if cleaned.endswith("万"):
+            cleaned, factor = cleaned[:-1], 10000
+        if cleaned.startswith("(") and cleaned.endswith(")"):  # accounting style negative
+            cleaned = "-" + cleaned[1:-1]
         try:
-            number = Decimal(cleaned)
+            number = Decimal(cleaned) * factor
         except InvalidOperation:
-            raise CellError(_("“%(value)s”不是金额") % {"value": text(value)}) from None
+            raise CellError(_("“%(value)s”不是金额") % {"value": raw}) from None
     if not number.is_finite():
         raise CellError(_("“%(value)s”不是金额") % {"value": text(value)})
+    if scale != 1:
+        number *= scale
     if number < 0:
-        raise CellError(_("金额不能为负数"))
-    quantized = number.quantize(Decimal("0.01"))
-    if quantized != number:
+        raise CellError(_("金额不能为负数（%(value)s）") % {"value": text(value)})
+    quantized = number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    if quantized != number and not numeric:
         raise CellError(_("金额最多保留两位小数（“%(value)s”）") % {"value": text(value)})
     if quantized >= Decimal("10000000000"):
         raise CellError(_("金额过大"))
@@ -128,7 +229,11 @@ def integer(value, low, high):
     elif isinstance(value, int):
         number = value
     else:
-        cleaned = text(value).replace(" ", "").removesuffix("人").removesuffix("口")
+        cleaned = unwrap(text(value).replace(" ", ""))
+        if cleaned in PLACEHOLDERS:
+            raise BlankCell(cleaned)
+        _no_formula_error(cleaned)
+        cleaned = _INTEGER_SUFFIX.sub("", cleaned)
         if cleaned.endswith(".0"):
             cleaned = cleaned[:-2]
         if not cleaned.isdigit():
@@ -153,7 +258,10 @@ def date(value):
                 return date(str(int(value)))
             return EXCEL_EPOCH + datetime.timedelta(days=int(value))
         raise CellError(_("“%(value)s”不是日期") % {"value": value})
-    cleaned = text(value).replace(" ", "")
+    cleaned = unwrap(text(value).replace(" ", ""))
+    if cleaned in PLACEHOLDERS:
+        raise BlankCell(cleaned)
+    _no_formula_error(cleaned)
     match = _DATE_TEXT.match(cleaned) or _DATE_COMPACT.match(cleaned)
     if match is None:
         if cleaned.isdigit() and 1 <= int(cleaned) < 2958466:
@@ -171,7 +279,11 @@ def bank_account(value):
         if isinstance(value, float) and value >= 1e15:
             raise CellError(_("被 Excel 当成了数字，末尾几位已丢失。请把该列设为“文本”格式后重新输入。"))
         value = str(int(value))
-    cleaned = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", str(value)))
+    cleaned = unwrap(text(value))
+    if cleaned in PLACEHOLDERS:
+        raise BlankCell(cleaned)
+    _no_formula_error(cleaned)
+    cleaned = re.sub(r"[\s\-]", "", cleaned)
     if not cleaned.isdigit() or not 8 <= len(cleaned) <= 30:
         raise CellError(_("应为 8–30 位数字"))
     return cleaned

@@ -27,10 +27,33 @@ def test_amounts(raw, expected):
     assert str(cells.amount(raw)) == expected
 
 
-@pytest.mark.parametrize("raw", ["壹仟元", "-5", -5.0, "12.345", 12.345, "1.2.3", True])
+@pytest.mark.parametrize("raw", ["壹仟元", "-5", -5.0, "12.345", "1.2.3", True, "(100.00)", "−100"])
 def test_bad_amounts(raw):
     with pytest.raises(cells.CellError):
         cells.amount(raw)
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [(12.345, "12.35"), (428.7185, "428.72"), (3.47 * 123.55, "428.72"), (0.005, "0.01"), (1200.0, "1200.00")],
+)
+def test_number_cells_are_taken_as_excel_shows_them_with_two_decimals(raw, expected):
+    assert str(cells.amount(raw)) == expected
+
+
+@pytest.mark.parametrize(
+    "raw, scale, expected",
+    [("1.2万", 1, "12000.00"), ("1.2万元", 1, "12000.00"), (0.35, 10000, "3500.00"), ("2.5", 10000, "25000.00")],
+)
+def test_ten_thousands(raw, scale, expected):
+    assert str(cells.amount(raw, scale)) == expected
+
+
+@pytest.mark.parametrize("raw", ["—", "/", "-", "无", "——"])
+def test_placeholders_are_blank_cells(raw):
+    for parse in (cells.amount, lambda v: cells.integer(v, 1, 30), cells.date, cells.bank_account):
+        with pytest.raises(cells.BlankCell):
+            parse(raw)
 
 
 @pytest.mark.parametrize(
