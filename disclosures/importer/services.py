@@ -36,7 +36,7 @@ from villages.models import StaffRelative
 from villages.permissions import can
 
 from .errors import ImportFileError
-from .headers import HEADER_SCAN_ROWS
+from .headers import HEADER_SCAN_ROWS, detect_header
 from .readers import encoding_label, open_book
 from .validate import check_header, validate_rows
 
@@ -113,15 +113,15 @@ def _upload(*, actor, division, category, period, phase, file, original_name, sh
     book = open_book(data, original_name)
     if sheet_name and sheet_name not in book.sheets:
         raise ImportFileError(_("找不到工作表“%(name)s”") % {"name": sheet_name})
-    if not sheet_name and len(book.sheets) == 1:
-        sheet_name = book.sheets[0]
+    if not sheet_name:
+        sheet_name = _only_roster_sheet(book, category)
     rows_total, validation = 0, None
     if sheet_name or book.kind == "csv":
         rows = book.stream(sheet_name)
         rows_total = rows.count
         if rows_total <= sync_rows() or not background:
             # a file-level problem raises here, before anything is written
-            validation = validate_rows(rows, category)
+            validation = validate_rows(rows, category, division=division)
         else:
             check_header(list(islice(rows.iterator, HEADER_SCAN_ROWS + 2)), category, complete=False)
     sha256 = hashlib.sha256(data).hexdigest()
@@ -157,6 +157,21 @@ def _upload(*, actor, division, category, period, phase, file, original_name, sh
         transaction.on_commit(lambda: start_background_validation(job.pk))
     job.refresh_from_db()
     return job, validation
+
+
+def _only_roster_sheet(book, category):
+    """The sheet to validate without asking: the only visible one, or the only one with a roster header
+    (a 说明 or 汇总 sheet next to the 名单 does not make the clerk choose). "" when the clerk must choose."""
+    if len(book.sheets) == 1:
+        return book.sheets[0]
+    found = []
+    for name in book.sheets:
+        try:
+            detect_header(list(islice(book.stream(name).iterator, HEADER_SCAN_ROWS + 2)), category)
+        except ImportFileError:
+            continue
+        found.append(name)
+    return found[0] if len(found) == 1 else ""
 
 
 def roster_import_choose_sheet(*, job, actor, sheet_name):
@@ -230,7 +245,7 @@ def roster_import_validate(*, job_id):
 
     try:
         rows = _read_rows(job)
-        validation = validate_rows(rows, job.category, progress=progress)
+        validation = validate_rows(rows, job.category, progress=progress, division=job.division)
     except ImportFileError as exc:
         base = {k: job.result[k] for k in ("format", "encoding", "sheets") if k in job.result}
         with transaction.atomic():
@@ -243,7 +258,8 @@ def roster_import_validate(*, job_id):
 def _finish(job, validation):
     """Store the validation (with database warnings) as the job's preview: READY or INVALID."""
     base = {k: job.result[k] for k in ("format", "encoding", "sheets") if k in job.result}
-    warnings = _warnings(job, validation.entries)
+    # whole-file notes (row None) first, then by row; stable, so each source keeps its own order
+    warnings = sorted([*validation.warnings, *_warnings(job, validation.entries)], key=lambda w: w["row"] or 0)
     entries = validation.entries
     total = sum((e.amount for e in entries if e.amount is not None), Decimal("0"))
     result = {
@@ -257,6 +273,7 @@ def _finish(job, validation):
             "errors": len(validation.errors),
             "warnings": len(warnings),
             "skipped": validation.skipped,
+            "members": validation.members,
             "amount_total": str(total),
         },
         "errors": validation.errors[:MAX_LISTED],
@@ -516,7 +533,7 @@ def roster_import_confirm(*, job, actor, reason="", _validation=None):
         validation = _validation  # handed over in-process by roster_import_file; otherwise read again
         if validation is None:
             try:
-                validation = validate_rows(_read_rows(locked), locked.category)
+                validation = validate_rows(_read_rows(locked), locked.category, division=locked.division)
             except ImportFileError as exc:
                 raise ValidationError(str(exc))
         if validation.errors:  # cannot happen for an unchanged file; never import on doubt
