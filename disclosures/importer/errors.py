@@ -7,3 +7,7 @@ class ImportFileError(Exception):
 
     def __str__(self):
         return self.message
+
+
+class NoHeaderError(ImportFileError):
+    """No row of the first ones looks like a roster header."""

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .errors import ImportFileError
+from .errors import ImportFileError, NoHeaderError
 
 # field → (label shown in messages, synonyms as offices write them, best first). Category.column_synonyms
 # adds more (ranked before these). relation, member_name, seq and village are read, never stored.
@@ -104,6 +104,8 @@ FIELDS = {
             "实发金额",
             "本月实发金额",
             "本月发放金额",
+            "本月保障金额",
+            "本月保障金",
             "月发放金额",
             "发放金额",
             "应发金额",
@@ -254,6 +256,12 @@ NOT_CONTAINED = (
     "成员",
     "是否",
     "账户名",
+    "上月",
+    "调整前",
+    "原保障",
+    "原金额",
+    "扣减",
+    "扣除",
     "乡镇",
     "街道",
 )
@@ -283,7 +291,13 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\
 
 
 def synonym_table(category=None):
-    """``{normalized header text: (field, rank)}`` including the category's extra synonyms (ranked first)."""
+    """``{normalized header text: field}`` including the category's extra synonyms."""
+    return {key: field_name for key, (field_name, _rank) in ranked_synonyms(category).items()}
+
+
+def ranked_synonyms(category=None):
+    """``{normalized header text: (field, rank)}``: the category's extra synonyms rank first, then ``FIELDS``
+    in order."""
     table = {}
     extra = (getattr(category, "column_synonyms", None) or {}) if category is not None else {}
     for synonym_field, synonyms in extra.items():  # fields unknown to FIELDS are ignored
@@ -450,7 +464,7 @@ def _unit_line_scale(rows):
 
 def detect_header(rows, category=None):
     """The best header among the first rows, or ImportFileError naming what is missing."""
-    table = synonym_table(category)
+    table = ranked_synonyms(category)
     contained = _contained(table)
     best, best_score = None, None
     for index in range(min(HEADER_SCAN_ROWS, len(rows))):
@@ -469,7 +483,7 @@ def detect_header(rows, category=None):
             if best_score is None or score > best_score:
                 best, best_score = candidate, score
     if best is None or not set(best[2][0]) & {"name", "id_number"}:
-        raise ImportFileError(
+        raise NoHeaderError(
             _("没有找到表头：前 %(n)s 行里没有“姓名”“身份证号”等列名。请使用模板，或把表头改成常用列名。")
             % {"n": HEADER_SCAN_ROWS}
         )

@@ -414,6 +414,21 @@ class _TableParser(HTMLParser):
         self._row = None
 
 
+def _has_roster_header(rows):
+    from .errors import NoHeaderError
+    from .headers import HEADER_SCAN_ROWS, detect_header
+
+    for start in range(0, max(len(rows), 1), HEADER_SCAN_ROWS):  # layout tables may come first
+        try:
+            detect_header(rows[start : start + HEADER_SCAN_ROWS + 2])
+        except NoHeaderError:
+            continue
+        except ImportFileError:
+            pass  # a header with a column missing: validation will say which
+        return True
+    return False
+
+
 def _span(value, limit):
     try:
         return max(1, min(int(str(value).strip()), limit))
@@ -430,10 +445,11 @@ def _open_html(text, encoding, filename, suffix):
         raise ImportFileError(_("文件已损坏，无法读取（%(error)s）。") % {"error": exc})
     parser._end_row()
     rows = parser.rows
-    if not any(any(cell for cell in row) for row in rows):
+    if not any(any(cell for cell in row) for row in rows) or not _has_roster_header(rows):
         raise ImportFileError(
             _(
-                "“%(name)s”其实是网页（HTML）文件，只是扩展名为 %(suffix)s，而且里面没有表格。"
+                "“%(name)s”其实是网页（HTML）文件，只是扩展名为 %(suffix)s，而且里面没有名单表格"
+                "（找不到“姓名”“身份证号”等列名）。"
                 "请用 Excel 打开后“另存为”Excel 工作簿（.xlsx）再上传。"
             )
             % {"name": filename, "suffix": suffix}

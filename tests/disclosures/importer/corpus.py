@@ -510,6 +510,11 @@ def build_cases():
     add(Case("not_a_spreadsheet", "名单.xlsx", "这其实是一个文本文件".encode(), file_error="但内容不是电子表格"))
     add(
         Case(
+            "html_named_xls", "导出.xls", b"<html><table><tr><td>1</td></tr></table></html>", file_error="网页（HTML）"
+        )
+    )
+    add(
+        Case(
             "html_named_xls_without_table",
             "导出.xls",
             "<html><body><p>导出失败，请稍后再试</p></body></html>".encode(),

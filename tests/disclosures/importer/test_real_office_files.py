@@ -1236,3 +1236,81 @@ def test_yikatong_accounts_are_stored_encrypted_for_gengdi(world, clerk_v1, sett
         "张三": (Decimal("601.69"), "6217981000001234567"),
         "李四": (Decimal("370.65"), "6228480000000000001"),
     }
+
+
+def test_last_months_and_deducted_amounts_are_not_this_months_amount():
+    header = detect_header([["户主姓名", "身份证号码", "上月保障金", "扣减金额", "调整后保障金额"]])
+    assert (header.columns["amount"], header.labels["amount"]) == (4, "调整后保障金额")
+    header = detect_header([["户主姓名", "身份证号码", "应发金额", "实发金额", "合计（元）"]])
+    assert header.labels["amount"] == "合计"
+    header = detect_header([["姓名", "家庭人口", "保障人口", "身份证号"]])
+    assert header.labels["household_size"] == "保障人口"
+
+
+def wps_shared_strings(data):
+    """Rewrite openpyxl's inline strings as WPS and Excel store them: a shared-string table, rich-text runs
+    (the header's unit in another font) and phonetic (拼音) runs, which are not part of the text."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    sheet = source.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    strings = []
+
+    def shared(match):
+        strings.append(match.group(2))
+        return f'<c r="{match.group(1)}" t="s"><v>{len(strings) - 1}</v></c>'
+
+    sheet = re.sub(r'<c r="([A-Z]+\d+)" t="inlineStr"><is><t[^>]*>([^<]*)</t></is></c>', shared, sheet)
+    items = []
+    for text in strings:
+        if "\n" in text:
+            head, unit = text.split("\n", 1)
+            items.append(f'<si><r><rPr><b/></rPr><t>{head}</t></r><r><t xml:space="preserve">\n{unit}</t></r></si>')
+        elif text == "张三":
+            items.append('<si><t>张三</t><rPh sb="0" eb="2"><t>zhāng sān</t></rPh><phoneticPr fontId="1"/></si>')
+        else:
+            items.append(f'<si><t xml:space="preserve">{text}</t></si>')
+    sst = (
+        '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+        f' count="{len(items)}" uniqueCount="{len(items)}">{"".join(items)}</sst>'
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = sheet.encode("utf-8")
+            elif item.filename == "[Content_Types].xml":
+                content = content.replace(
+                    b"</Types>",
+                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+                )
+            elif item.filename == "xl/_rels/workbook.xml.rels":
+                content = content.replace(
+                    b"</Relationships>",
+                    b'<Relationship Id="rIdSST" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                    b'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+                )
+            target.writestr(item, content)
+        target.writestr("xl/sharedStrings.xml", sst)
+    return out.getvalue()
+
+
+def test_shared_strings_with_rich_text_and_phonetic_runs():
+    def roll(wb):
+        put(
+            wb.active,
+            [
+                ["序号", "户主姓名", "身份证号码", "保障人口", "月保障金\n（元）"],
+                [1, "张三", ZHANG, 3, 1200],
+                [2, "李四", LI, 2, 600],
+            ],
+        )
+
+    data = wps_shared_strings(xlsx(roll))
+    assert b"inlineStr" not in zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    _book, validation = read(data, "WPS.xlsx")
+    assert validation.meta["columns"]["amount"] == "月保障金"
+    assert entries(validation, "name", "id_number", "amount") == [
+        ("张三", ZHANG, Decimal("1200.00")),
+        ("李四", LI, Decimal("600.00")),
+    ]
