@@ -105,13 +105,13 @@ def csv_bytes(rows, encoding):
     return buffer.getvalue().encode(encoding)
 
 
-def ods_bytes(rows):
+def ods_bytes(rows, sheet="名单"):
     from odf.opendocument import OpenDocumentSpreadsheet
     from odf.table import Table, TableCell, TableRow
     from odf.text import P
 
     doc = OpenDocumentSpreadsheet()
-    table = Table(name="名单")
+    table = Table(name=sheet)
     for row in rows:
         tr = TableRow()
         for value in row:

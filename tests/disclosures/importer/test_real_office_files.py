@@ -26,7 +26,7 @@ from disclosures.importer.validate import validate_rows
 from disclosures.models import ImportStatus, RosterEntry
 from sunshine.identity import check_char, decrypt
 
-from .corpus import make_id
+from .corpus import make_id, ods_bytes
 from .factories import roster_category as db_category
 
 # --------------------------------------------------------------------------- people and categories
@@ -138,29 +138,7 @@ def xls(sheets, merges=None, hidden=()):
 
 
 def ods(rows, sheet="名单"):
-    from odf.opendocument import OpenDocumentSpreadsheet
-    from odf.table import Table, TableCell, TableRow
-    from odf.text import P
-
-    doc = OpenDocumentSpreadsheet()
-    table = Table(name=sheet)
-    for row in rows:
-        tr = TableRow()
-        for value in row:
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                cell = TableCell(valuetype="float", value=str(value))
-                cell.addElement(P(text=str(value)))
-            elif value in (None, ""):
-                cell = TableCell()
-            else:
-                cell = TableCell(valuetype="string")
-                cell.addElement(P(text=str(value)))
-            tr.addElement(cell)
-        table.addElement(tr)
-    doc.spreadsheet.addElement(table)
-    out = io.BytesIO()
-    doc.write(out)
-    return out.getvalue()
+    return ods_bytes(rows, sheet)
 
 
 def csv_text(lines, encoding, newline="\r\n"):
