@@ -128,6 +128,7 @@ class ComplaintAdmin(admin.ModelAdmin):
         "text",
         "photos_display",
         "identity_display",
+        "location_display",
         "concerns_cadres",
         "concerns_township_staff",
         "named_cadre",
@@ -197,6 +198,15 @@ class ComplaintAdmin(admin.ModelAdmin):
             url = reverse("admin:complaints_complaint_reveal", args=[obj.pk])
             return format_html('<a href="{}">{}</a>', url, _("查看身份（需填写理由，将记录在案）"))
         return _("仅办理人可见")
+
+    @admin.display(description=gettext_lazy("报告位置"))
+    def location_display(self, obj):
+        """Where an Open311 client reported from: it can identify the filer, so handlers only."""
+        if obj.lat is None or obj.long is None:
+            return "—"
+        if not services.can_handle(_request.get().user, obj):
+            return _("仅办理人可见")
+        return f"{obj.lat}, {obj.long}（WGS-84）"
 
     @admin.display(description=gettext_lazy("照片"))
     def photos_display(self, obj):

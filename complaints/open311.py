@@ -116,7 +116,10 @@ def render(fmt, data, root=None, item=None, status=200):
         body = b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(top, encoding="utf-8")
     else:
         body = json.dumps(data, ensure_ascii=False).encode("utf-8")
-    return HttpResponse(body, content_type=CONTENT_TYPES[fmt], status=status)
+    response = HttpResponse(body, content_type=CONTENT_TYPES[fmt], status=status)
+    # Public data: browser-based Open311 clients (maps, dashboards) on other sites may read it.
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 def errors(fmt, status, descriptions):

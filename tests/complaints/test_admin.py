@@ -98,6 +98,19 @@ def test_identity_shown_to_handler_and_revealed_to_inspector_with_reason(client,
     assert AuditEvent.objects.filter(action="complaint.identity_revealed", reason="核实线索").count() == 1
 
 
+def test_reported_location_shown_to_the_handler_only(client, file_complaint, clerk_v1, inspector):
+    from decimal import Decimal
+
+    c = file_complaint("environment")
+    Complaint.objects.filter(pk=c.pk).update(lat=Decimal("28.845123"), long=Decimal("115.553211"))
+    url = reverse("admin:complaints_complaint_change", args=[c.pk])
+    client.force_login(clerk_v1)
+    assert "28.845123, 115.553211" in client.get(url).content.decode()
+    client.force_login(inspector)
+    page = client.get(url).content.decode()
+    assert "28.845123" not in page and "仅办理人可见" in page
+
+
 def test_export_xlsx_without_identity(client, file_complaint, clerk_v1):
     c = file_complaint("environment", name="王五", phone="13700137000")
     client.force_login(clerk_v1)

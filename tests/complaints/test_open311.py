@@ -676,3 +676,10 @@ def test_wrong_urls_and_methods_answer_in_the_spec_format(db, fmt):
 def test_missing_or_unsupported_format_is_a_bad_url_answered_in_xml(client, db, path):
     [description] = errors_of(client.get(f"/open311/v2/{path}"), "xml", 400)
     assert ".json" in description and ".xml" in description
+
+
+@pytest.mark.parametrize(
+    "path", ["/open311/v2/discovery.json", "/open311/v2/services.xml", "/open311/v2/requests.json"]
+)
+def test_browser_clients_on_other_sites_may_read_the_public_answers(client, cat, path):
+    assert client.get(path)["Access-Control-Allow-Origin"] == "*"
