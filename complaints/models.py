@@ -257,7 +257,6 @@ class Complaint(models.Model):
         # a UniqueConstraint instead of unique=True spares PostgreSQL a second, LIKE-only index.
         indexes = [
             models.Index(fields=["status", "due_at"]),
-            models.Index(fields=["township", "status"]),
             models.Index(
                 fields=["village", "closed_at"],
                 condition=models.Q(status="closed"),
