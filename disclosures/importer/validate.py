@@ -157,6 +157,34 @@ def _is_footer(row):
     return False
 
 
+# 一组 / 第二村民小组 / 三组（8户）: a subheading row that names the group of the rows below it.
+_GROUP_HEADING = re.compile(
+    r"^(?P<group>(?:[\u4e00-\u9fff]{1,8}村)?第?[一二三四五六七八九十百零〇两\d]{1,4}(?:村民)?小?组)(?:[(（][^)）]*[)）])?[:：]?$"
+)
+
+
+def _group_heading(row):
+    """The group a subheading row names (its only text, e.g. ``二组（3户）``), or ``""``."""
+    texts = [cells.text(v).replace(" ", "") for v in row if not cells.is_blank(v)]
+    if len(texts) != 1:
+        return ""
+    match = _GROUP_HEADING.match(unicodedata.normalize("NFKC", texts[0]))
+    return match.group("group") if match else ""
+
+
+_SEXES = {"男": "男", "男性": "男", "m": "男", "male": "男", "女": "女", "女性": "女", "f": "女", "female": "女"}
+
+
+def _sex_mismatch(cell, id_number):
+    """``(written, expected)`` when a 性别 cell contradicts the ID (17th digit odd = 男), else None."""
+    written = cells.text(cell).replace(" ", "")
+    sex = _SEXES.get(written.lower())
+    if sex is None or not id_number or len(id_number) != 18 or not id_number[16].isdigit():
+        return None
+    expected = "男" if int(id_number[16]) % 2 else "女"
+    return (written, expected) if sex != expected else None
+
+
 def _looks_like_id(value):
     """True for a cell that holds an ID number (right or wrong), False for 共 15 户, 3 or a label."""
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -326,7 +354,8 @@ def validate_rows(rows, category=None, *, progress=None, progress_every=2000, di
     ]
     amount_index, size_index = columns.get("amount"), columns.get("household_size")
     relation_index, member_index = columns.get("relation"), columns.get("member_name")
-    village_index = columns.get("village")
+    village_index, sex_index = columns.get("village"), columns.get("sex")
+    current_group = ""  # from a 一组 subheading, when there is no group column
     village_name = getattr(division, "name", "") if getattr(division, "level", "village") == "village" else ""
     if not village_name:
         village_index = None
@@ -411,6 +440,13 @@ def validate_rows(rows, category=None, *, progress=None, progress_every=2000, di
                 household = None
                 total_mark = len(entries)
                 continue
+            if "group" not in columns:
+                heading = _group_heading(row)
+                if heading:
+                    current_group = heading
+                    result.skipped += 1
+                    household = None
+                    continue
             if households and household is not None and is_member(row, row_number - 1):
                 fold(row_number, row)
                 continue
@@ -516,6 +552,8 @@ def validate_rows(rows, category=None, *, progress=None, progress_every=2000, di
             if count_rows:
                 values["household_size"] = 1
                 derived += 1
+            if current_group:
+                values["group"] = current_group
             entry = Entry(row=row_number, **values)
             entries.append(entry)
             if (type(id_cell) is not str or len(id_cell) != 18) and cells.is_old_id(id_cell):
@@ -527,6 +565,26 @@ def validate_rows(rows, category=None, *, progress=None, progress_every=2000, di
                         % {"row": row_number, "column": header.label("id_number"), "id": mask_id(id_number)},
                     )
                 )
+            if sex_index is not None and sex_index < width:
+                mismatch = _sex_mismatch(row[sex_index], id_number)
+                if mismatch:
+                    warnings.append(
+                        _warning(
+                            row_number,
+                            "sex",
+                            _(
+                                "第 %(row)s 行 %(name)s 的「%(column)s」是“%(written)s”，"
+                                "身份证号第 17 位表示“%(expected)s”，请核对身份证号和性别"
+                            )
+                            % {
+                                "row": row_number,
+                                "name": entry.name,
+                                "column": header.label("sex"),
+                                "written": mismatch[0],
+                                "expected": mismatch[1],
+                            },
+                        )
+                    )
             if entry.amount is not None and not entry.amount:
                 warnings.append(
                     _warning(

@@ -218,7 +218,7 @@ def wps_dibao_roll(wb):
             [2, "青山镇", "东坪村", "李\u3000四", "女", "汉族", f"{LI}\u00a0", 2, "B类", 300, 600, "邮储银行"],
             [3, "青山镇", "东坪村", "王五\u200b", "男", "汉族", f"'{WANG}", 1, "C类", 450.5, 450.5],
             [],
-            [4, "青山镇", "东坪村", " 赵六", "男", "回族", f"\u202d{ZHAO.lower()}\u202c", 4, "A类", 350, 1400],
+            [4, "青山镇", "东坪村", " 赵六", "女", "回族", f"\u202d{ZHAO.lower()}\u202c", 4, "A类", 350, 1400],
             ["合  计", None, None, None, None, None, None, "=SUM(H4:H8)", None, None, "=SUM(K4:K8)"],
             [],
             ["制表人：李会计", None, None, None, "审核人：王主任", None, None, None, "负责人签字："],
@@ -251,6 +251,7 @@ def test_wps_dibao_payout_roll(settings):
         "seq": "序号",
         "village": "村",
         "name": "户主姓名",
+        "sex": "性别",
         "id_number": "身份证号码",
         "household_size": "保障人口",
         "assistance_class": "保障类别",
@@ -1291,4 +1292,68 @@ def test_shared_strings_with_rich_text_and_phonetic_runs():
     assert entries(validation, "name", "id_number", "amount") == [
         ("张三", ZHANG, Decimal("1200.00")),
         ("李四", LI, Decimal("600.00")),
+    ]
+
+
+def test_group_subheadings_name_the_group_when_there_is_no_group_column():
+    def by_group(wb):
+        put(
+            wb.active,
+            [
+                ["东坪村2026年11月低保发放名册"],
+                ["序号", "户主姓名", "身份证号码", "保障人口", "月保障金（元）"],
+                ["一组（2户）"],
+                [1, "张三", ZHANG, 3, 1200],
+                [2, "李四", LI, 2, 600],
+                [None, "第二村民小组", None, None, None],
+                [3, "王五", WANG, 1, 450],
+                ["合计", None, None, 6, 2250],
+            ],
+        )
+
+    _book, validation = read(xlsx(by_group), "东坪村低保.xlsx")
+
+    assert error_texts(validation) == []
+    assert entries(validation, "name", "group") == [("张三", "一组"), ("李四", "一组"), ("王五", "第二村民小组")]
+
+
+def test_a_group_column_wins_over_subheadings_and_a_name_like_a_group_is_still_a_person():
+    def with_column(wb):
+        put(
+            wb.active,
+            [
+                ["序号", "组别", "户主姓名", "身份证号码", "保障人口", "月保障金（元）"],
+                ["三组"],
+                [1, "3组", "张三组", ZHANG, 3, 1200],
+            ],
+        )
+
+    _book, validation = read(xlsx(with_column), "名单.xlsx")
+
+    assert error_texts(validation) == []
+    assert entries(validation, "name", "group") == [("张三组", "3组")]
+
+
+def test_a_sex_column_that_contradicts_the_id_is_a_warning_for_the_reviewer():
+    ids = [pid(n, "19600101") for n in range(11, 30)]
+    male, other_male = [i for i in ids if int(i[16]) % 2][:2]
+    female = next(i for i in ids if not int(i[16]) % 2)
+
+    def with_sex(wb):
+        put(
+            wb.active,
+            [
+                ["序号", "户主姓名", "性别", "身份证号码", "保障人口", "月保障金（元）"],
+                [1, "张三", "男", male, 1, 450],
+                [2, "李四", "男", female, 1, 450],
+                [3, "王五", None, other_male, 1, 450],
+            ],
+        )
+
+    _book, validation = read(xlsx(with_sex), "名单.xlsx")
+
+    assert error_texts(validation) == []
+    assert len(validation.entries) == 3
+    assert warning_texts(validation) == [
+        "第 3 行 李四 的「性别」是“男”，身份证号第 17 位表示“女”，请核对身份证号和性别"
     ]
