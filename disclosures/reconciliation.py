@@ -9,7 +9,7 @@ People are matched by keyed hash, falling back to name and group.
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Q, TextChoices
+from django.db.models import TextChoices
 from django.utils.translation import gettext_lazy as _
 
 from .diffs import entry_key
@@ -93,29 +93,64 @@ class Reconciliation:
         return sum(1 for r in self.rows if r.is_anomaly)
 
 
-def reconcile(post):
-    """The reconciliation of a published post roster (four queries whatever its size)."""
-    if post.phase != Phase.POST or post.current_revision_id is None:
-        return None
-    siblings = Disclosure.objects.filter(
-        division_id=post.division_id, category_id=post.category_id, status__in=PUBLIC_STATUSES
+def _counterparts(post, siblings):
+    """The previous payout and the pre rosters ``post`` is compared with, chosen from its public siblings."""
+    earlier = [d for d in siblings if d.phase == Phase.POST and d.period < post.period]
+    previous = max(earlier, key=lambda d: d.period, default=None)
+    pres = sorted(
+        (
+            d
+            for d in siblings
+            if d.pk == post.pre_disclosure_id
+            or (d.phase == Phase.PRE and d.period <= post.period and (previous is None or d.period > previous.period))
+        ),
+        key=lambda d: (d.period, d.pk),
+    )
+    return previous, pres
+
+
+def _public_siblings(posts):
+    """Public disclosures (with a current revision) of the villages and categories of ``posts``, by pair."""
+    by_pair = {}
+    rows = Disclosure.objects.filter(
+        division_id__in={p.division_id for p in posts},
+        category_id__in={p.category_id for p in posts},
+        status__in=PUBLIC_STATUSES,
     ).exclude(current_revision=None)
-    previous = siblings.filter(phase=Phase.POST, period__lt=post.period).order_by("-period").first()
-    pre_filter = Q(phase=Phase.PRE, period__lte=post.period)
-    if previous is not None:
-        pre_filter &= Q(period__gt=previous.period)
-    if post.pre_disclosure_id:
-        pre_filter |= Q(pk=post.pre_disclosure_id)
-    pres = list(siblings.filter(pre_filter).order_by("period", "pk"))
-    revision_ids = [post.current_revision_id, *(p.current_revision_id for p in pres)]
-    if previous is not None:
-        revision_ids.append(previous.current_revision_id)
+    for disclosure in rows:
+        by_pair.setdefault((disclosure.division_id, disclosure.category_id), []).append(disclosure)
+    return by_pair
+
+
+def reconcile_many(posts):
+    """Reconciliations of published post rosters, in the order given (two queries however many)."""
+    posts = [p for p in posts if p.phase == Phase.POST and p.current_revision_id is not None]
+    if not posts:
+        return []
+    by_pair = _public_siblings(posts)
+    picked = [(post, *_counterparts(post, by_pair.get((post.division_id, post.category_id), []))) for post in posts]
+    revision_ids = set()
+    for post, previous, pres in picked:
+        revision_ids.add(post.current_revision_id)
+        revision_ids.update(p.current_revision_id for p in pres)
+        if previous is not None:
+            revision_ids.add(previous.current_revision_id)
     by_revision = {}
     for entry in RosterEntry.objects.filter(revision_id__in=revision_ids).only(
         "revision_id", "person_key", "name", "group", "amount", "position"
     ):
         by_revision.setdefault(entry.revision_id, []).append(entry)
+    return [_compare(post, previous, pres, by_revision) for post, previous, pres in picked]
 
+
+def reconcile(post):
+    """The reconciliation of a published post roster (two queries whatever its size), or None."""
+    if post.phase != Phase.POST or post.current_revision_id is None:
+        return None
+    return reconcile_many([post])[0]
+
+
+def _compare(post, previous, pres, by_revision):
     def keyed(revision_id):
         return {entry_key(e): e for e in by_revision.get(revision_id, [])}
 

@@ -3,7 +3,7 @@
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from villages.models import Division
+from villages.models import Division, StaffRelative
 
 from .models import PUBLIC_STATUSES, Disclosure, Revision, RevisionState, RosterEntry, Status
 from .services import public_fields_of, scrub
@@ -19,6 +19,28 @@ FIELD_LABELS = {
     "remark": "备注",
 }
 NUMERIC_FIELDS = {"household_size", "amount"}
+
+
+def same_slot_entries(category, period, phase):
+    """Entries on the rosters of one category, period and phase in any village, superseded revisions left out.
+
+    "The same person on another village's roster" starts here, for the import's warning and the inspectors'
+    anomaly list alike (``category``, ``period`` and ``phase`` may be ``OuterRef``s).
+    """
+    return RosterEntry.objects.filter(
+        revision__disclosure__category=category,
+        revision__disclosure__period=period,
+        revision__disclosure__phase=phase,
+    ).exclude(revision__state=RevisionState.SUPERSEDED)
+
+
+def registered_relatives():
+    """Staff members' registered relatives that can be matched (those with a person_key)."""
+    return StaffRelative.objects.exclude(person_key="").select_related("user")
+
+
+def staff_label(user):
+    return user.get_full_name() or user.get_username()
 
 
 def public_disclosures():

@@ -23,7 +23,8 @@ from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from disclosures.models import Disclosure, ImportJob, ImportStatus, Kind, Revision, RevisionState, RosterEntry, Status
+from disclosures.models import Disclosure, ImportJob, ImportStatus, Kind, Revision, RosterEntry, Status
+from disclosures.selectors import registered_relatives, same_slot_entries, staff_label
 from disclosures.services import (
     EDITABLE_REVISION_STATES,
     disclosure_open_correction,
@@ -32,7 +33,6 @@ from disclosures.services import (
 )
 from sunshine.audit.services import audit_record
 from sunshine.identity import encrypt, mask_id, person_key
-from villages.models import StaffRelative
 from villages.permissions import can
 
 from .errors import ImportFileError
@@ -339,15 +339,7 @@ def _warnings(job, entries):
         return []
     size = 900 if connection.vendor == "sqlite" else 10000
     warnings = []
-    others = (
-        RosterEntry.objects.filter(
-            revision__disclosure__category=job.category,
-            revision__disclosure__period=job.period,
-            revision__disclosure__phase=job.phase,
-        )
-        .exclude(revision__disclosure__division=job.division)
-        .exclude(revision__state=RevisionState.SUPERSEDED)
-    )
+    others = same_slot_entries(job.category, job.period, job.phase).exclude(revision__disclosure__division=job.division)
     found = {}
     for key, village in _matching(others, by_key, size, "person_key", "revision__disclosure__division__name"):
         found.setdefault(key, set()).add(village)
@@ -364,10 +356,9 @@ def _warnings(job, entries):
                 % {"row": entry.row, "name": entry.name},
             }
         )
-    relatives = StaffRelative.objects.exclude(person_key="").select_related("user")
-    for relative in _matching(relatives, by_key, size):
+    for relative in _matching(registered_relatives(), by_key, size):
         entry = by_key[relative.person_key]
-        staff_name = relative.user.get_full_name() or relative.user.get_username()
+        staff_name = staff_label(relative.user)
         warnings.append(
             {
                 "row": entry.row,
