@@ -561,5 +561,5 @@ class RevisionAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
             services.revision_entries_edited(actor=request.user, revision=form.instance)
 
 
-# The roster import (upload → preview → confirm) registers its own admin views.
-from . import import_admin  # noqa: E402, F401
+# The roster import (upload → preview → confirm) and the inspectors' pages (异常线索, 乡镇统计) register their own.
+from . import import_admin, inspect_admin  # noqa: E402, F401

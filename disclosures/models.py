@@ -394,3 +394,21 @@ class ImportJob(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+class AnomalyReport(Disclosure):
+    """No table: gives the inspectors' anomaly page (``disclosures.inspect_admin``) its place in the admin."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("异常线索")
+        verbose_name_plural = _("异常线索")
+
+
+class TownshipReport(Disclosure):
+    """No table: the per-township figures page in the admin."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("乡镇统计")
+        verbose_name_plural = _("乡镇统计")

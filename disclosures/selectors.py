@@ -1,11 +1,16 @@
 """Read-side queries shared by the public pages, feeds, API and admin."""
 
-from django.db.models import Q
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
-from villages.models import Division, StaffRelative
+from villages.models import Division, Level, StaffRelative, VillageCadre
+from villages.selectors import scope_for
 
-from .models import PUBLIC_STATUSES, Disclosure, Revision, RevisionState, RosterEntry, Status
+from .models import PUBLIC_STATUSES, Category, Disclosure, Kind, Phase, Revision, RevisionState, RosterEntry, Status
 from .services import public_fields_of, scrub
 
 # Column headings for the public fields (the allow-list decides which appear).
@@ -151,3 +156,257 @@ def feed_revisions(division, limit=50):
 
 def search_public(division, q):
     return public_disclosures().filter(Q(title__icontains=q) | Q(category__name__icontains=q), division=division)
+
+
+# ---------------------------------------------------------------- anomalies and figures for inspectors
+
+ANOMALY_PERM = "disclosure.anomalies"
+# Rosters count once submitted: drafts and returned revisions are still the clerk's; superseded ones are history.
+REVIEWED_STATES = (
+    RevisionState.SUBMITTED,
+    RevisionState.TOWNSHIP_APPROVED,
+    RevisionState.DISCIPLINE_APPROVED,
+    RevisionState.PUBLISHED,
+)
+ENTRY_FIELDS = (
+    "id", "person_key", "name", "group", "amount", "id_masked",
+    "revision__id", "revision__number", "revision__state",
+    "revision__disclosure__id", "revision__disclosure__period", "revision__disclosure__phase",
+    "revision__disclosure__division__name", "revision__disclosure__division__level",
+    "revision__disclosure__division__parent__name", "revision__disclosure__division__path",
+    "revision__disclosure__category__name", "revision__disclosure__category__amount_min",
+    "revision__disclosure__category__amount_max",
+)  # fmt: skip
+ROW_LIMIT = 500  # rows shown per list on the page; the Excel export holds them all
+
+
+@dataclass
+class AnomalyFilters:
+    category: object = None
+    period: str = ""
+    township: object = None
+
+
+def reviewed_entries():
+    """Entries of roster revisions submitted or later, of disclosures not taken down (personal data gone)."""
+    return RosterEntry.objects.filter(revision__state__in=REVIEWED_STATES).exclude(
+        revision__disclosure__status=Status.TAKEN_DOWN
+    )
+
+
+def _filter_disclosures(queryset, filters, prefix=""):
+    if filters.category is not None:
+        queryset = queryset.filter(**{f"{prefix}category": filters.category})
+    if filters.period:
+        queryset = queryset.filter(**{f"{prefix}period": filters.period})
+    if filters.township is not None:
+        queryset = queryset.filter(**{f"{prefix}division__path__startswith": filters.township.path})
+    return queryset
+
+
+def _entries_in_scope(user, filters):
+    entries = scope_for(reviewed_entries(), user, ANOMALY_PERM, "revision__disclosure__division")
+    entries = _filter_disclosures(entries, filters, "revision__disclosure__")
+    return entries.select_related("revision__disclosure__division__parent", "revision__disclosure__category").only(
+        *ENTRY_FIELDS
+    )
+
+
+def _ordered(entries):
+    return entries.order_by(
+        "revision__disclosure__division__path",
+        "revision__disclosure__category__sort_order",
+        "-revision__disclosure__period",
+        "revision__disclosure__phase",
+        "revision__number",
+        "position",
+        "id",
+    )
+
+
+def where(division):
+    """``乡镇 村`` for a village, the township's own name for a township-level disclosure."""
+    parent = division.parent.name if division.level == Level.VILLAGE and division.parent_id else ""
+    return f"{parent} {division.name}".strip()
+
+
+def cross_village_entries(user, filters):
+    """Entries whose person is also on a reviewed roster of the same category, period and phase in another
+    village, each with ``other_places`` (names of those villages, wherever they are). Two queries."""
+    disclosure = "revision__disclosure__"
+    elsewhere = (
+        same_slot_entries(OuterRef(f"{disclosure}category_id"), OuterRef(f"{disclosure}period"),
+                          OuterRef(f"{disclosure}phase"))
+        .filter(person_key=OuterRef("person_key"), revision__state__in=REVIEWED_STATES)
+        .exclude(revision__disclosure__status=Status.TAKEN_DOWN)
+        .exclude(revision__disclosure__division_id=OuterRef(f"{disclosure}division_id"))
+    )  # fmt: skip
+    entries = list(_ordered(_entries_in_scope(user, filters).exclude(person_key="").filter(Exists(elsewhere))))
+    if not entries:
+        return entries
+    places = {}
+    slots = (
+        reviewed_entries()
+        .filter(person_key__in={e.person_key for e in entries})
+        .values_list(
+            "person_key",
+            f"{disclosure}category_id",
+            f"{disclosure}period",
+            f"{disclosure}phase",
+            f"{disclosure}division_id",
+            f"{disclosure}division__name",
+            f"{disclosure}division__parent__name",
+        )
+        .distinct()
+    )
+    for key, category_id, period, phase, division_id, name, parent in slots:
+        places.setdefault((key, category_id, period, phase), {})[division_id] = f"{parent or ''} {name}".strip()
+    for entry in entries:
+        d = entry.revision.disclosure
+        found = places.get((entry.person_key, d.category_id, d.period, d.phase), {})
+        entry.other_places = sorted(name for division_id, name in found.items() if division_id != d.division_id)
+    return entries
+
+
+def related_entries(user, filters):
+    """Entries whose person is a staff member's registered relative or an active village cadre, each with
+    ``matches``: one text per match naming the staff member or cadre and the relation. Three queries."""
+    cadres = VillageCadre.objects.filter(is_active=True).exclude(person_key="")
+    relatives = registered_relatives()
+    entries = list(
+        _ordered(
+            _entries_in_scope(user, filters).filter(
+                Q(person_key__in=relatives.values("person_key")) | Q(person_key__in=cadres.values("person_key"))
+            )
+        )
+    )
+    if not entries:
+        return entries
+    keys = {e.person_key for e in entries}
+    matches = {}
+    for relative in relatives.filter(person_key__in=keys).order_by("pk"):
+        matches.setdefault(relative.person_key, []).append(
+            _("工作人员 %(staff)s 登记的近亲属（%(relation)s）")
+            % {"staff": staff_label(relative.user), "relation": relative.relation}
+        )
+    for cadre in cadres.filter(person_key__in=keys).select_related("division__parent").order_by("pk"):
+        matches.setdefault(cadre.person_key, []).append(
+            _("%(place)s 村干部 %(name)s（%(position)s）本人")
+            % {"place": where(cadre.division), "name": cadre.name, "position": cadre.position}
+        )
+    for entry in entries:
+        entry.matches = matches.get(entry.person_key, [])
+    return entries
+
+
+def out_of_range_entries(user, filters):
+    """Entries whose amount lies outside their category's configured range (amount_min/amount_max). One query."""
+    category = "revision__disclosure__category__"
+    return list(
+        _ordered(
+            _entries_in_scope(user, filters)
+            .filter(amount__isnull=False)
+            .filter(Q(amount__lt=F(f"{category}amount_min")) | Q(amount__gt=F(f"{category}amount_max")))
+        )
+    )
+
+
+def reconciliation_anomalies(user, filters):
+    """``[(post roster, reconciliation row)]`` for the anomalous rows of every published post roster in the
+    user's jurisdiction, as ``disclosures.reconciliation`` computes them. Three queries."""
+    from .reconciliation import reconcile_many
+
+    posts = scope_for(public_disclosures().filter(phase=Phase.POST, category__kind=Kind.ROSTER), user, ANOMALY_PERM)
+    posts = _filter_disclosures(posts, filters).select_related("division__parent", "category")
+    posts = posts.order_by("division__path", "category__sort_order", "-period")
+    return [(r.post, row) for r in reconcile_many(list(posts)) for row in r.rows if row.is_anomaly]
+
+
+def anomaly_filter_choices(user):
+    """Categories, periods and townships to filter by (three queries)."""
+    categories = list(Category.objects.filter(kind=Kind.ROSTER).order_by("sort_order", "slug"))
+    scoped = scope_for(Disclosure.objects.filter(category__kind=Kind.ROSTER), user, ANOMALY_PERM)
+    periods = sorted(set(scoped.exclude(status=Status.DRAFT).values_list("period", flat=True)), reverse=True)
+    return categories, periods, list(townships_for(user))
+
+
+def townships_for(user):
+    return scope_for(Division.objects.filter(level=Level.TOWNSHIP), user, ANOMALY_PERM, "").order_by(
+        "sort_order", "code", "name"
+    )
+
+
+@dataclass
+class TownshipFigures:
+    township: Division
+    owed: int = 0
+    on_time: int = 0
+    late: int = 0
+    overdue: int = 0
+    pending: int = 0
+    rosters: dict = field(default_factory=dict)  # category id → {"rosters", "people", "paid"}
+    complaints: dict | None = None
+
+
+def township_figures(user, *, period="", today=None):
+    """Per township in the user's jurisdiction: the disclosure calendar's standing for the recent periods,
+    published payout rosters (count, people, total paid) per category for ``period``, and the complaint
+    figures with their sample sizes. Six queries whatever the number of townships."""
+    from complaints.selectors import township_figures as complaint_figures
+
+    from .calendar import Standing, obligations
+
+    townships = list(townships_for(user))
+    figures = {t.pk: TownshipFigures(township=t) for t in townships}
+    villages = Division.objects.filter(level=Level.VILLAGE, parent__in=townships).order_by("path")
+    for obligation in obligations(villages, today=today):
+        row = figures[obligation.division.parent_id]
+        if obligation.standing == Standing.PENDING:
+            row.pending += 1
+            continue
+        row.owed += 1
+        if obligation.standing == Standing.ON_TIME:
+            row.on_time += 1
+        elif obligation.standing == Standing.LATE:
+            row.late += 1
+        else:
+            row.overdue += 1
+    categories = list(Category.objects.filter(kind=Kind.ROSTER).order_by("sort_order", "slug"))
+    if period:
+        sums = (
+            public_disclosures()
+            .filter(phase=Phase.POST, category__kind=Kind.ROSTER, period=period)
+            .filter(Q(division__in=townships) | Q(division__parent__in=townships))
+            .values("division_id", "division__parent_id", "division__level", "category_id")
+            .annotate(
+                rosters=Count("id"),
+                people=Sum("current_revision__entry_count"),
+                paid=Sum("current_revision__amount_total"),
+            )
+        )
+        for row in sums:
+            township_id = row["division_id"] if row["division__level"] == Level.TOWNSHIP else row["division__parent_id"]
+            cell = figures[township_id].rosters.setdefault(
+                row["category_id"], {"rosters": 0, "people": 0, "paid": Decimal("0")}
+            )
+            cell["rosters"] += row["rosters"]
+            cell["people"] += row["people"] or 0
+            cell["paid"] += row["paid"] or 0
+    for row in complaint_figures():
+        if row["township_id"] in figures:
+            figures[row["township_id"]].complaints = row
+    return list(figures.values()), categories
+
+
+def payout_periods(user):
+    """Periods that have a published payout roster in the user's jurisdiction, newest first; a month first."""
+    periods = sorted(
+        set(
+            scope_for(public_disclosures().filter(phase=Phase.POST), user, ANOMALY_PERM).values_list(
+                "period", flat=True
+            )
+        ),
+        reverse=True,
+    )
+    months = [p for p in periods if len(p) == 7 and "Q" not in p]
+    return periods, (months[0] if months else (periods[0] if periods else ""))

@@ -38,6 +38,8 @@ PERMISSIONS = {
     "disclosure.archive": {R.TOWNSHIP_REVIEWER, R.COUNTY_ADMIN},
     "disclosure.take_down": {R.COUNTY_INSPECTOR, R.COUNTY_ADMIN},
     "roster.import": {R.VILLAGE_CLERK, R.TOWNSHIP_REVIEWER},
+    # anomaly leads and per-township figures (never village clerks: they name other villages and staff)
+    "disclosure.anomalies": {R.TOWNSHIP_REVIEWER, R.TOWNSHIP_DISCIPLINE, R.COUNTY_INSPECTOR, R.COUNTY_ADMIN},
     # complaints
     "complaint.view": {R.VILLAGE_CLERK, R.TOWNSHIP_REVIEWER, R.TOWNSHIP_DISCIPLINE, R.COUNTY_INSPECTOR, R.COUNTY_ADMIN},
     "complaint.handle": {R.VILLAGE_CLERK, R.TOWNSHIP_REVIEWER, R.TOWNSHIP_DISCIPLINE, R.COUNTY_INSPECTOR},

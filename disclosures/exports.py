@@ -1,0 +1,232 @@
+"""The inspectors' lists as tables: shown on the admin pages and exported to Excel (openpyxl).
+
+Names and masked IDs only: the entries are loaded without their encrypted ID or bank account, so
+neither can reach a page or a workbook.
+"""
+
+import io
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from openpyxl import Workbook
+
+from . import selectors
+from .models import Phase, RevisionState
+
+
+@dataclass
+class Table:
+    kind: str
+    title: str
+    help: str
+    headers: list
+    rows: list = field(default_factory=list)  # [(cells, admin url of the disclosure or "")]
+    personal: bool = True  # holds names: exporting it is audited
+
+    @property
+    def shown(self):
+        return self.rows[: selectors.ROW_LIMIT]
+
+    @property
+    def truncated(self):
+        return len(self.rows) > selectors.ROW_LIMIT
+
+
+def _admin_url(disclosure_id):
+    return reverse("admin:disclosures_disclosure_change", args=[disclosure_id])
+
+
+def _entry_head(entry):
+    d = entry.revision.disclosure
+    return [
+        selectors.where(d.division),
+        d.category.name,
+        d.period,
+        str(Phase(d.phase).label),
+        f"v{entry.revision.number} {RevisionState(entry.revision.state).label}",
+        entry.name,
+        entry.id_masked,
+        entry.amount,
+    ]
+
+
+def _entry_headers():
+    return [_("乡镇/村"), _("类别"), _("期间"), _("阶段"), _("版本"), _("姓名"), _("身份证号（脱敏）"), _("金额（元）")]
+
+
+def _range(category):
+    low = category.amount_min if category.amount_min is not None else 0
+    high = category.amount_max if category.amount_max is not None else _("不限")
+    return f"{low}–{high}"
+
+
+ANOMALY_KINDS = {
+    "cross_village": gettext_lazy("同一人在多个村同期名单上"),
+    "related": gettext_lazy("工作人员近亲属、村干部本人"),
+    "out_of_range": gettext_lazy("金额超出类别范围"),
+    "reconciliation": gettext_lazy("发放核对异常"),
+}
+
+
+def anomaly_table(kind, user, filters):
+    """One anomaly list of the user's jurisdiction as a ``Table``."""
+    title = str(ANOMALY_KINDS[kind])
+    if kind == "cross_village":
+        entries = selectors.cross_village_entries(user, filters)
+        table = Table(
+            kind,
+            title,
+            _(
+                "同一身份证号（按加密摘要比对）出现在同一类别、同一期间、同一阶段的多个村的名单上（已提交及以后的版本）。"
+            ),
+            [*_entry_headers(), _("也在这些村的名单上")],
+        )
+        table.rows = [
+            ([*_entry_head(e), "、".join(e.other_places)], _admin_url(e.revision.disclosure.pk)) for e in entries
+        ]
+    elif kind == "related":
+        entries = selectors.related_entries(user, filters)
+        table = Table(
+            kind,
+            title,
+            _("名单上的人与工作人员登记的近亲属或在任村干部是同一人（按身份证号加密摘要比对）。"),
+            [*_entry_headers(), _("关联")],
+        )
+        table.rows = [([*_entry_head(e), "；".join(e.matches)], _admin_url(e.revision.disclosure.pk)) for e in entries]
+    elif kind == "out_of_range":
+        entries = selectors.out_of_range_entries(user, filters)
+        table = Table(
+            kind,
+            title,
+            _("金额低于或高于该类别设定的金额范围（公开类别中的“金额下限/上限”）。"),
+            [*_entry_headers(), _("类别范围（元）")],
+        )
+        table.rows = [
+            ([*_entry_head(e), _range(e.revision.disclosure.category)], _admin_url(e.revision.disclosure.pk))
+            for e in entries
+        ]
+    elif kind == "reconciliation":
+        pairs = selectors.reconciliation_anomalies(user, filters)
+        table = Table(
+            kind,
+            title,
+            _(
+                "已公开的发放结果与公示名单、上期发放的核对：已发放但未公示、已公示但未发放、金额与公示不同或较上期变化但未公示。"
+            ),
+            [
+                _("乡镇/村"),
+                _("类别"),
+                _("期间"),
+                _("姓名"),
+                _("村民小组"),
+                _("核对结果"),
+                _("公示金额"),
+                _("上期金额"),
+                _("本期发放"),
+            ],
+        )
+        table.rows = [
+            (
+                [
+                    selectors.where(post.division),
+                    post.category.name,
+                    post.period,
+                    row.name,
+                    row.group,
+                    str(row.outcome_label),
+                    row.announced,
+                    row.previous,
+                    row.paid,
+                ],
+                _admin_url(post.pk),
+            )
+            for post, row in pairs
+        ]
+    else:
+        raise KeyError(kind)
+    return table
+
+
+def anomaly_tables(user, filters):
+    return [anomaly_table(kind, user, filters) for kind in ANOMALY_KINDS]
+
+
+def _pct(value):
+    return f"{value}%" if value is not None else "—"
+
+
+def township_tables(user, period):
+    """The per-township figures as three tables: timeliness, payout rosters of ``period``, complaints."""
+    figures, categories = selectors.township_figures(user, period=period)
+    timeliness = Table(
+        "timeliness",
+        _("公开及时性（近期各期）"),
+        _("按各类别的公开周期统计已到期的应公开事项（月度近 3 期、季度近 2 期、年度近 1 期；名单按发放结果计）。"),
+        [_("乡镇"), _("应公开"), _("按时公开"), _("逾期后公开"), _("逾期未公开"), _("未到期")],
+        personal=False,
+    )
+    timeliness.rows = [([f.township.name, f.owed, f.on_time, f.late, f.overdue, f.pending], "") for f in figures]
+    payouts = Table(
+        "payouts",
+        _("发放结果名单（%(period)s）") % {"period": period or "—"},
+        _("已公开的发放结果名单：名单份数、人数、发放金额合计，按类别。"),
+        [_("乡镇")],
+        personal=False,
+    )
+    for category in categories:
+        payouts.headers += [
+            _("%(c)s 名单数") % {"c": category.name},
+            _("%(c)s 人数") % {"c": category.name},
+            _("%(c)s 金额（元）") % {"c": category.name},
+        ]
+    for f in figures:
+        cells = [f.township.name]
+        for category in categories:
+            cell = f.rosters.get(category.pk, {"rosters": 0, "people": 0, "paid": 0})
+            cells += [cell["rosters"], cell["people"], cell["paid"]]
+        payouts.rows.append((cells, ""))
+    complaints = Table(
+        "complaints",
+        _("留言投诉"),
+        _("括号内是样本数：有受理/办结期限结果的件数、有评价的件数。"),
+        [_("乡镇"), _("收到"), _("按时受理"), _("按时办结"), _("满意（含基本满意）")],
+        personal=False,
+    )
+    for f in figures:
+        c = f.complaints
+        if c is None:
+            complaints.rows.append(([f.township.name, 0, "—", "—", "—"], ""))
+            continue
+        complaints.rows.append(
+            (
+                [
+                    f.township.name,
+                    c["received"],
+                    f"{_pct(c['accept_pct'])} ({c['accept_n']})",
+                    f"{_pct(c['conclude_pct'])} ({c['conclude_n']})",
+                    f"{_pct(c['satisfaction_pct'])} ({c['rated_n']})",
+                ],
+                "",
+            )
+        )
+    return [timeliness, payouts, complaints]
+
+
+INVALID_SHEET_CHARS = set("\\/?*[]:")
+
+
+def xlsx(tables, filters_line=""):
+    """One sheet per table: a filters line, the headers, every row (not only the rows shown on the page)."""
+    workbook = Workbook(write_only=True)
+    for table in tables:
+        sheet = workbook.create_sheet("".join(c for c in table.title if c not in INVALID_SHEET_CHARS)[:31])
+        if filters_line:
+            sheet.append([filters_line])
+        sheet.append(table.headers)
+        for cells, _url in table.rows:
+            sheet.append(cells)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

@@ -1,0 +1,180 @@
+"""Admin pages for inspectors: 异常线索 (anomaly leads) and 乡镇统计 (per-township figures), with Excel exports.
+
+Both are read-only pages behind ``disclosure.anomalies`` (township reviewers and discipline for their
+township, county inspectors and admins for their county). The queries live in ``disclosures.selectors``;
+the tables in ``disclosures.exports``. A township outside the user's jurisdiction is 404, as everywhere.
+"""
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sunshine.audit.services import audit_record
+from villages.permissions import can, divisions_with
+
+from . import exports, selectors
+from .models import AnomalyReport, Category, Kind, TownshipReport
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class InspectorPageAdmin(admin.ModelAdmin):
+    """A page in the app list, not a changelist: no add, change or delete."""
+
+    template = None
+
+    def has_module_permission(self, request):
+        return can(request.user, selectors.ANOMALY_PERM)
+
+    def has_view_permission(self, request, obj=None):
+        return can(request.user, selectors.ANOMALY_PERM)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path("", wrap(self.page_view), name=f"{prefix}_changelist"),
+            path("export/<slug:kind>.xlsx", wrap(self.export_view), name=f"{prefix}_export"),
+        ]
+
+    def _check(self, request):
+        if not can(request.user, selectors.ANOMALY_PERM):
+            raise PermissionDenied
+
+    def _township(self, request):
+        raw = request.GET.get("township", "")
+        if not raw:
+            return None
+        township = selectors.townships_for(request.user).filter(pk=raw if raw.isdigit() else 0).first()
+        if township is None:
+            raise Http404(_("找不到这个乡镇。"))
+        return township
+
+    def _context(self, request, **extra):
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": self.opts.verbose_name_plural,
+            "query": request.GET.urlencode(),
+            **extra,
+        }
+
+    def _xlsx(self, data, name):
+        response = HttpResponse(data, content_type=XLSX)
+        stamp = timezone.localdate().strftime("%Y%m%d")
+        response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.xlsx"'
+        return response
+
+
+@admin.register(AnomalyReport)
+class AnomalyAdmin(InspectorPageAdmin):
+    def _filters(self, request):
+        filters = selectors.AnomalyFilters(township=self._township(request))
+        raw = request.GET.get("category", "")
+        if raw:
+            filters.category = Category.objects.filter(kind=Kind.ROSTER, pk=raw if raw.isdigit() else 0).first()
+            if filters.category is None:
+                raise Http404(_("找不到这个类别。"))
+        filters.period = request.GET.get("period", "").strip()[:10]
+        return filters
+
+    def page_view(self, request):
+        self._check(request)
+        filters = self._filters(request)
+        categories, periods, townships = selectors.anomaly_filter_choices(request.user)
+        return TemplateResponse(
+            request,
+            "admin/disclosures/anomalies.html",
+            self._context(
+                request,
+                filters=filters,
+                categories=categories,
+                periods=periods,
+                townships=townships,
+                tables=exports.anomaly_tables(request.user, filters),
+                export_url_name="admin:disclosures_anomalyreport_export",
+            ),
+        )
+
+    def export_view(self, request, kind):
+        self._check(request)
+        if kind not in exports.ANOMALY_KINDS:
+            raise Http404
+        filters = self._filters(request)
+        table = exports.anomaly_table(kind, request.user, filters)
+        data = exports.xlsx([table], filters_line=_describe(filters))
+        with transaction.atomic():
+            # Names of people leave the system in this file: who took which list, with which filters.
+            audit_record(
+                actor=request.user,
+                action="disclosure.anomalies_exported",
+                division=filters.township or _home_division(request.user),
+                object_repr=table.title,
+                data={
+                    "list": kind,
+                    "rows": len(table.rows),
+                    "category": filters.category.slug if filters.category else "",
+                    "period": filters.period,
+                    "township": filters.township.pk if filters.township else None,
+                },
+            )
+        return self._xlsx(data, f"anomalies-{kind}")
+
+
+@admin.register(TownshipReport)
+class TownshipFiguresAdmin(InspectorPageAdmin):
+    def _period(self, request):
+        periods, default = selectors.payout_periods(request.user)
+        period = request.GET.get("period", default).strip()[:10]
+        return periods, period
+
+    def page_view(self, request):
+        self._check(request)
+        periods, period = self._period(request)
+        return TemplateResponse(
+            request,
+            "admin/disclosures/township_figures.html",
+            self._context(
+                request,
+                periods=periods,
+                period=period,
+                tables=exports.township_tables(request.user, period),
+                export_url_name="admin:disclosures_townshipreport_export",
+            ),
+        )
+
+    def export_view(self, request, kind):
+        self._check(request)
+        if kind != "townships":
+            raise Http404
+        _periods, period = self._period(request)
+        tables = exports.township_tables(request.user, period)
+        return self._xlsx(exports.xlsx(tables), "township-figures")
+
+
+def _describe(filters):
+    parts = [_("筛选")]
+    parts.append(_("类别：%(v)s") % {"v": filters.category.name if filters.category else _("全部")})
+    parts.append(_("期间：%(v)s") % {"v": filters.period or _("全部")})
+    parts.append(_("乡镇：%(v)s") % {"v": filters.township.name if filters.township else _("全部")})
+    parts.append(_("导出时间：%(v)s") % {"v": timezone.localtime().strftime("%Y-%m-%d %H:%M")})
+    return " · ".join(parts)
+
+
+def _home_division(user):
+    divisions = divisions_with(user, selectors.ANOMALY_PERM)
+    return divisions[0] if len(divisions) == 1 else None
