@@ -1,5 +1,6 @@
 """Demo data for the demo county: every category published, both roster phases, a correction,
-a reconciliation with anomalies, an open objection window and a roster waiting for review.
+a reconciliation with anomalies, an open objection window, a roster waiting for review and one lead of
+every kind on the inspectors' 异常线索 page.
 
 Idempotent: an existing disclosure for the same village, category, period and phase is left alone.
 Everything goes through the services, as a clerk and the two reviewers would do it by hand.
@@ -13,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sunshine.identity import check_char, encrypt, mask_id, person_key
-from villages.models import Division
+from villages.models import Division, StaffRelative, VillageCadre
 
 from . import services as s
 from .categories import seed_categories
@@ -147,6 +148,7 @@ def seed():
         _seed_rosters(demo, village)
         _seed_ledgers_and_documents(demo, village)
         _seed_in_review(demo, village2)
+        _seed_anomalies(demo, village2)
     s.disclosures_tick()
     return f"disclosures: {Category.objects.count()} categories, {demo.created} demo disclosures created"
 
@@ -252,3 +254,29 @@ def _seed_in_review(demo, village):
             clerk=demo.clerk2,
         )  # fmt: skip
         s.disclosure_submit(disclosure=disclosure, actor=demo.clerk2)
+
+
+def _seed_anomalies(demo, village):
+    """A 特困 pre roster of 西岭村 submitted for review that the inspectors' 异常线索 page flags: one person also
+    on 东坪村's roster of the same period, one amount above the category's range, a staff member's registered
+    relative and a village cadre. Typed in (not imported): the importer would refuse the out-of-range amount."""
+    tekun = demo.cat["tekun"]
+    shared = person(200, "1100", category=tekun)  # also on 东坪村's 2026-10 特困 rosters
+    high = person(720, "2600", category=tekun)
+    relative = person(721, "1100", category=tekun)
+    cadre = person(722, "1100", category=tekun)
+    StaffRelative.objects.get_or_create(
+        user=demo.reviewer, person_key=relative.person_key, defaults={"name": relative.name, "relation": "妹妹"}
+    )
+    VillageCadre.objects.get_or_create(
+        division=village, person_key=cadre.person_key, defaults={"name": cadre.name, "position": "村委会委员"}
+    )
+    if demo.exists(village, "tekun", "2026-10", "pre") is None:
+        revision = s.disclosure_open_draft(
+            actor=demo.clerk2, division=village, category=tekun, period="2026-10", phase="pre"
+        )
+        s.revision_replace_entries(actor=demo.clerk2, revision=revision, entries=[shared, high, relative, cadre])
+        s.disclosure_submit(disclosure=revision.disclosure, actor=demo.clerk2)
+        demo.created += 1
+    if tekun.amount_min is None and tekun.amount_max is None:  # never overwrite what a county admin set
+        Category.objects.filter(pk=tekun.pk).update(amount_min=Decimal("300"), amount_max=Decimal("2000"))

@@ -257,6 +257,7 @@ def cross_village_entries(user, filters):
             f"{disclosure}division__name",
             f"{disclosure}division__parent__name",
         )
+        .order_by()
         .distinct()
     )
     for key, category_id, period, phase, division_id, name, parent in slots:

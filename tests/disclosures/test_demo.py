@@ -36,3 +36,16 @@ def test_seed_categories_command_is_idempotent_and_keeps_edits(db):
     call_command("seed_categories", stdout=out)
     assert "0 categories created, 12 in total" in out.getvalue()
     assert Category.objects.get(slug="dibao").objection_days == 10
+
+
+def test_demo_county_shows_every_kind_of_lead_to_the_inspector(db):
+    from django.contrib.auth import get_user_model
+
+    from disclosures import exports, selectors
+
+    call_command("seed_demo", verbosity=0)
+    inspector = get_user_model().objects.get(username="inspector")
+    tables = exports.anomaly_tables(inspector, selectors.AnomalyFilters())
+    assert {t.kind: bool(t.rows) for t in tables} == dict.fromkeys(exports.ANOMALY_KINDS, True)
+    clerk = get_user_model().objects.get(username="clerk_v02")
+    assert not any(t.rows for t in exports.anomaly_tables(clerk, selectors.AnomalyFilters()))
