@@ -314,13 +314,22 @@ def out_of_range_entries(user, filters):
 
 def reconciliation_anomalies(user, filters):
     """``[(post roster, reconciliation row)]`` for the anomalous rows of every published post roster in the
-    user's jurisdiction, as ``disclosures.reconciliation`` computes them. Three queries."""
+    user's jurisdiction, as ``disclosures.reconciliation`` computes them. Three queries.
+
+    A payout with neither an earlier payout nor a pre roster to compare with (the first one entered) is left
+    out: every person on it would count as paid but never announced."""
     from .reconciliation import reconcile_many
 
     posts = scope_for(public_disclosures().filter(phase=Phase.POST, category__kind=Kind.ROSTER), user, ANOMALY_PERM)
     posts = _filter_disclosures(posts, filters).select_related("division__parent", "category")
     posts = posts.order_by("division__path", "category__sort_order", "-period")
-    return [(r.post, row) for r in reconcile_many(list(posts)) for row in r.rows if row.is_anomaly]
+    return [
+        (r.post, row)
+        for r in reconcile_many(list(posts))
+        if r.previous is not None or r.pres  # a first payout with no notice before it has nothing to compare
+        for row in r.rows
+        if row.is_anomaly
+    ]
 
 
 def anomaly_filter_choices(user):

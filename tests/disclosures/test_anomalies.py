@@ -284,3 +284,13 @@ def test_query_count_does_not_grow_with_rows(client, leads, world, categories, c
     assert count(PAGE) == small[0]
     assert count(export_url("related")) == small[1]
     assert count(FIGURES) == small[2]
+
+
+def test_a_first_payout_with_nothing_to_compare_is_left_out(client, leads, inspector, world, categories, crew):
+    _clerk, reviewer, discipline = crew
+    rows = [entry("郑一", 300, id_number=demo_id(9))]
+    first = published_roster(
+        reviewer, reviewer, discipline, world.v2, categories["dibao"], period="2026-09", phase="post", rows=rows
+    )
+    _response, html = page(client, inspector)
+    assert "郑一" not in section(html, "reconciliation") and change_url(first) not in html
