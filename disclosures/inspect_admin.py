@@ -26,8 +26,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 class InspectorPageAdmin(admin.ModelAdmin):
     """A page in the app list, not a changelist: no add, change or delete."""
 
-    template = None
-
     def has_module_permission(self, request):
         return can(request.user, selectors.ANOMALY_PERM)
 
