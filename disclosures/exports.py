@@ -173,21 +173,16 @@ def township_tables(user, period):
         "payouts",
         _("发放结果名单（%(period)s）") % {"period": period or "—"},
         _("已公开的发放结果名单：名单份数、人数、发放金额合计，按类别。"),
-        [_("乡镇")],
+        [_("乡镇"), _("类别"), _("名单数"), _("人数"), _("发放金额（元）")],
         personal=False,
     )
-    for category in categories:
-        payouts.headers += [
-            _("%(c)s 名单数") % {"c": category.name},
-            _("%(c)s 人数") % {"c": category.name},
-            _("%(c)s 金额（元）") % {"c": category.name},
-        ]
+    # One row per township and category (a missing payout shows as 0), readable on any screen width.
     for f in figures:
-        cells = [f.township.name]
         for category in categories:
             cell = f.rosters.get(category.pk, {"rosters": 0, "people": 0, "paid": 0})
-            cells += [cell["rosters"], cell["people"], cell["paid"]]
-        payouts.rows.append((cells, ""))
+            payouts.rows.append(
+                ([f.township.name, category.name, cell["rosters"], cell["people"], cell["paid"]], "")
+            )
     complaints = Table(
         "complaints",
         _("留言投诉"),
