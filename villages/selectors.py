@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import CharField, Count, F, Q, Value
+from django.db.models import CharField, F, Q, Value
 from django.utils.translation import gettext as _
 
 from .models import Division, Level
@@ -41,11 +41,7 @@ def public_county_tree():
     """Counties with their townships and villages: three queries however large the tree."""
     counties = list(Division.objects.filter(level=Level.COUNTY).order_by("sort_order", "code", "name"))
     townships = list(Division.objects.filter(level=Level.TOWNSHIP).order_by("sort_order", "code", "name"))
-    villages = list(
-        Division.objects.filter(level=Level.VILLAGE)
-        .annotate(group_count=Count("children"))
-        .order_by("sort_order", "code", "name")
-    )
+    villages = list(Division.objects.filter(level=Level.VILLAGE).order_by("sort_order", "code", "name"))
     by_parent = {}
     for node in [*townships, *villages]:
         by_parent.setdefault(node.parent_id, []).append(node)
