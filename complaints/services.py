@@ -80,12 +80,23 @@ def stage_deadline(clock, stage, start):
     raise ValueError(stage)
 
 
-def stage_of(complaint):
-    if complaint.status == Status.SUBMITTED:
+def stage_of(status, is_review):
+    """The clock running for a complaint in ``status``: acceptance, review or conclusion."""
+    if status == Status.SUBMITTED:
         return "acceptance"
-    if complaint.is_review:
+    if is_review:
         return "review"
     return "conclusion"
+
+
+def level_above(level, concerns_cadres):
+    """``(level, role)`` one level above ``level``, or None at the county (escalation and review)."""
+    index = LEVEL_ORDER.index(level)
+    if index + 1 >= len(LEVEL_ORDER):
+        return None
+    level = LEVEL_ORDER[index + 1]
+    role = Role.TOWNSHIP_DISCIPLINE if level == Level.TOWNSHIP and concerns_cadres else LEVEL_ROLE[level]
+    return level, role
 
 
 # ---------------------------------------------------------------- routing and who may act
@@ -453,13 +464,10 @@ def complaint_close(*, complaint, actor, now=None):
 
 def _up(complaint):
     """``(division, level, role)`` one level up, or None at the county."""
-    index = LEVEL_ORDER.index(complaint.level)
-    if index + 1 >= len(LEVEL_ORDER):
+    above = level_above(complaint.level, complaint.concerns_cadres)
+    if above is None:
         return None
-    level = LEVEL_ORDER[index + 1]
-    division = Division.objects.get(pk=complaint.division.parent_id)
-    role = Role.TOWNSHIP_DISCIPLINE if level == Level.TOWNSHIP and complaint.concerns_cadres else LEVEL_ROLE[level]
-    return division, level, role
+    return Division.objects.get(pk=complaint.division.parent_id), *above
 
 
 @transaction.atomic
@@ -513,7 +521,9 @@ def complaint_escalate(*, complaint, actor, reason):
     before = snapshot(complaint, ["division", "level", "handler_role", "due_at"])
     complaint.division, complaint.level, complaint.handler_role = up
     complaint.escalation_count += 1
-    complaint.due_at = stage_deadline(clock_for(complaint.county_id), stage_of(complaint), timezone.now())
+    complaint.due_at = stage_deadline(
+        clock_for(complaint.county_id), stage_of(complaint.status, complaint.is_review), timezone.now()
+    )
     _save(
         complaint,
         actor,
@@ -706,9 +716,8 @@ def _escalate_overdue_python(now, deadlines):
     for pk, code, division_id, parent_id, level, role, status, is_review, cadres, county_id in rows:
         if county_id not in deadlines:
             continue
-        new_level = LEVEL_ORDER[LEVEL_ORDER.index(level) + 1]
-        new_role = Role.TOWNSHIP_DISCIPLINE if new_level == Level.TOWNSHIP and cadres else LEVEL_ROLE[new_level]
-        stage = "acceptance" if status == Status.SUBMITTED else ("review" if is_review else "conclusion")
+        new_level, new_role = level_above(level, cadres)  # never None: county items are excluded above
+        stage = stage_of(status, is_review)
         updates.append((pk, parent_id, new_level, new_role, deadlines[county_id][stage]))
         event = build_event(
             actor=None,
