@@ -17,7 +17,7 @@ from villages.models import Division
 from villages.selectors import scope_for
 
 from . import selectors, services
-from .models import Category, Disclosure, Kind, Phase, Revision, RevisionState, RosterEntry
+from .models import CLOSED_REVISION_STATES, Category, Disclosure, Kind, Phase, Revision, RosterEntry
 from .serializers import (
     DraftCreateSerializer,
     EntryInputSerializer,
@@ -139,9 +139,7 @@ class StaffDisclosureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
     filterset_class = DisclosureFilter
 
     def get_queryset(self):
-        working = Revision.objects.exclude(state__in=(RevisionState.PUBLISHED, RevisionState.SUPERSEDED)).order_by(
-            "-number"
-        )
+        working = Revision.objects.exclude(state__in=CLOSED_REVISION_STATES).order_by("-number")
         queryset = (
             Disclosure.objects.select_related("division", "category", "current_revision")
             .prefetch_related(Prefetch("revisions", queryset=working, to_attr="open_revisions"))

@@ -146,6 +146,11 @@ class RevisionState(models.TextChoices):
     SUPERSEDED = "superseded", _("已被更正")
 
 
+# Revisions a clerk may still edit; revisions whose review is over (the public may read them).
+EDITABLE_REVISION_STATES = (RevisionState.DRAFT, RevisionState.RETURNED)
+CLOSED_REVISION_STATES = (RevisionState.PUBLISHED, RevisionState.SUPERSEDED)
+
+
 class Move:
     """One allowed move: from which states (per review chain), to which state, under which permission."""
 
@@ -175,7 +180,7 @@ REVISION_MOVES = {
     for m in (
         Move(
             "submit",
-            (RevisionState.DRAFT, RevisionState.RETURNED),
+            EDITABLE_REVISION_STATES,
             RevisionState.SUBMITTED,
             "disclosure.submit",
             label=_("提交审核"),
@@ -259,7 +264,7 @@ class Revision(models.Model):
 
     @property
     def is_editable(self):
-        return self.state in (RevisionState.DRAFT, RevisionState.RETURNED)
+        return self.state in EDITABLE_REVISION_STATES
 
     def jurisdiction(self):
         return self.disclosure.division
@@ -288,9 +293,7 @@ class RevisionContent(models.Model):
 
         if (
             self.revision_id
-            and not Revision.objects.filter(
-                pk=self.revision_id, state__in=(RevisionState.DRAFT, RevisionState.RETURNED)
-            ).exists()
+            and not Revision.objects.filter(pk=self.revision_id, state__in=EDITABLE_REVISION_STATES).exists()
         ):
             raise ValidationError(_("已提交或已公开的版本不能修改；请通过更正修改。"))
 

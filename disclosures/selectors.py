@@ -10,7 +10,18 @@ from django.utils.translation import gettext as _
 from villages.models import Division, Level, StaffRelative, VillageCadre
 from villages.selectors import scope_for
 
-from .models import PUBLIC_STATUSES, Category, Disclosure, Kind, Phase, Revision, RevisionState, RosterEntry, Status
+from .models import (
+    CLOSED_REVISION_STATES,
+    PUBLIC_STATUSES,
+    Category,
+    Disclosure,
+    Kind,
+    Phase,
+    Revision,
+    RevisionState,
+    RosterEntry,
+    Status,
+)
 from .services import public_fields_of, scrub
 
 # Column headings for the public fields (the allow-list decides which appear).
@@ -76,16 +87,14 @@ def disclosure_for_page(*, code, slug, period, phase):
 
 def public_revision(disclosure, number):
     return get_object_or_404(
-        Revision.objects.filter(state__in=(RevisionState.PUBLISHED, RevisionState.SUPERSEDED)),
+        Revision.objects.filter(state__in=CLOSED_REVISION_STATES),
         disclosure=disclosure,
         number=number,
     )
 
 
 def public_revisions(disclosure):
-    return list(
-        disclosure.revisions.filter(state__in=(RevisionState.PUBLISHED, RevisionState.SUPERSEDED)).order_by("number")
-    )
+    return list(disclosure.revisions.filter(state__in=CLOSED_REVISION_STATES).order_by("number"))
 
 
 def roster_entries(revision, *, q="", group=""):
@@ -145,7 +154,7 @@ def latest_public_by_category(division):
 def feed_revisions(division, limit=50):
     return (
         Revision.objects.filter(
-            state__in=(RevisionState.PUBLISHED, RevisionState.SUPERSEDED),
+            state__in=CLOSED_REVISION_STATES,
             disclosure__status__in=PUBLIC_STATUSES,
             disclosure__division__path__startswith=division.path,
         )

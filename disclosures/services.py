@@ -27,8 +27,11 @@ from villages.models import Level, Role
 from villages.permissions import can
 
 from .models import (
+    CLOSED_REVISION_STATES,
     DISCLOSURE_MOVES,
+    EDITABLE_REVISION_STATES,
     PUBLIC_ROSTER_FIELDS,
+    PUBLIC_STATUSES,
     REVISION_MOVES,
     Disclosure,
     Kind,
@@ -40,8 +43,6 @@ from .models import (
     Status,
 )
 
-EDITABLE_REVISION_STATES = (RevisionState.DRAFT, RevisionState.RETURNED)
-CLOSED_REVISION_STATES = (RevisionState.PUBLISHED, RevisionState.SUPERSEDED)
 PERIOD_PATTERNS = (
     re.compile(r"^\d{4}-(0[1-9]|1[0-2])$"),  # 2026-11
     re.compile(r"^\d{4}-Q[1-4]$"),  # 2026-Q4
@@ -169,7 +170,7 @@ def disclosure_open_correction(*, actor, disclosure, reason):
     """Open a correction of a published disclosure: a new draft revision carrying ``reason``."""
     if not reason.strip():
         raise ValidationError(_("更正必须填写原因。"))
-    if disclosure.status not in (Status.PUBLISHED, Status.CONFIRMED, Status.ARCHIVED):
+    if disclosure.status not in PUBLIC_STATUSES:
         raise ValidationError(_("只有已公开的事项才能更正；草稿请直接修改。"))
     revision = disclosure_open_draft(
         actor=actor,

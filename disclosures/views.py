@@ -20,7 +20,7 @@ from villages.selectors import villages_in
 from . import selectors
 from .calendar import obligations
 from .diffs import revision_diff
-from .models import Attachment, Category, Kind, Phase, RevisionState, Status
+from .models import CLOSED_REVISION_STATES, PUBLIC_STATUSES, Attachment, Category, Kind, Phase, Status
 from .reconciliation import reconcile
 
 PAGE_SIZE = 50
@@ -291,8 +291,8 @@ def attachment(request, pk):
     item = get_object_or_404(
         Attachment.objects.select_related("revision__disclosure"),
         pk=pk,
-        revision__state__in=(RevisionState.PUBLISHED, RevisionState.SUPERSEDED),
-        revision__disclosure__status__in=(Status.PUBLISHED, Status.CONFIRMED, Status.ARCHIVED),
+        revision__state__in=CLOSED_REVISION_STATES,
+        revision__disclosure__status__in=PUBLIC_STATUSES,
     )
     return FileResponse(item.file.open("rb"), filename=item.file.name.rsplit("/", 1)[-1])
 
