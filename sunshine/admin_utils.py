@@ -12,7 +12,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 
 from villages.permissions import can
-from villages.selectors import scope_for
+from villages.selectors import divisions_visible_to, scope_for
 
 
 class JurisdictionAdminMixin:
@@ -70,10 +70,7 @@ class ReadOnlyAdminMixin:
 
 
 def scoped_division_choices(request, perm):
-    from villages.models import Division
-    from villages.selectors import scope_for as _scope
-
-    return _scope(Division.objects.all(), request.user, perm, field="")
+    return divisions_visible_to(request.user, perm)
 
 
 admin.site.empty_value_display = "—"
