@@ -55,6 +55,14 @@ class BlankCell(CellError):
     """A placeholder such as ``—`` or ``/`` where a number belongs: the validator treats the cell as empty."""
 
 
+def _guarded(cleaned):
+    """``cleaned`` itself, unless it is a placeholder (``BlankCell``) or an Excel error value (``CellError``)."""
+    if cleaned in PLACEHOLDERS:
+        raise BlankCell(cleaned)
+    _no_formula_error(cleaned)
+    return cleaned
+
+
 BLANK_CHARS = " \t\n\r\f\v\u3000\u00a0\u200b\ufeff"
 
 
@@ -62,11 +70,16 @@ def is_blank(value):
     return value is None or value == "" or (isinstance(value, str) and not value.strip(BLANK_CHARS))
 
 
-def unwrap(value):
-    """``="350102…"`` (csv exports that keep digits as text) and a leading apostrophe → the text inside."""
+def unwrap_text_formula(value):
+    """``="350102…"`` — how csv exports keep digits as text — becomes the text inside."""
     if value.startswith('="') and value.endswith('"') and len(value) >= 3:
-        value = value[2:-1]
-    return value.lstrip("'‘’`")
+        return value[2:-1]
+    return value
+
+
+def unwrap(value):
+    """``="350102…"`` and a leading apostrophe (both keep digits as text) → the text inside."""
+    return unwrap_text_formula(value).lstrip("'‘’`")
 
 
 def text(value):
@@ -190,10 +203,7 @@ def amount(value, scale=1):
     if numeric:
         number = Decimal(repr(float(value)))
     else:
-        raw = text(value)
-        if raw in PLACEHOLDERS:
-            raise BlankCell(raw)
-        _no_formula_error(raw)
+        raw = _guarded(text(value))
         cleaned = _AMOUNT_NOISE.sub("", unwrap(raw).replace("−", "-"))
         factor = 1
         if cleaned.endswith("万"):
@@ -229,11 +239,7 @@ def integer(value, low, high):
     elif isinstance(value, int):
         number = value
     else:
-        cleaned = unwrap(text(value).replace(" ", ""))
-        if cleaned in PLACEHOLDERS:
-            raise BlankCell(cleaned)
-        _no_formula_error(cleaned)
-        cleaned = _INTEGER_SUFFIX.sub("", cleaned)
+        cleaned = _INTEGER_SUFFIX.sub("", _guarded(unwrap(text(value).replace(" ", ""))))
         if cleaned.endswith(".0"):
             cleaned = cleaned[:-2]
         if not cleaned.isdigit():
@@ -258,10 +264,7 @@ def date(value):
                 return date(str(int(value)))
             return EXCEL_EPOCH + datetime.timedelta(days=int(value))
         raise CellError(_("“%(value)s”不是日期") % {"value": value})
-    cleaned = unwrap(text(value).replace(" ", ""))
-    if cleaned in PLACEHOLDERS:
-        raise BlankCell(cleaned)
-    _no_formula_error(cleaned)
+    cleaned = _guarded(unwrap(text(value).replace(" ", "")))
     match = _DATE_TEXT.match(cleaned) or _DATE_COMPACT.match(cleaned)
     if match is None:
         if cleaned.isdigit() and 1 <= int(cleaned) < 2958466:
@@ -279,11 +282,7 @@ def bank_account(value):
         if isinstance(value, float) and value >= 1e15:
             raise CellError(_("被 Excel 当成了数字，末尾几位已丢失。请把该列设为“文本”格式后重新输入。"))
         value = str(int(value))
-    cleaned = unwrap(text(value))
-    if cleaned in PLACEHOLDERS:
-        raise BlankCell(cleaned)
-    _no_formula_error(cleaned)
-    cleaned = re.sub(r"[\s\-]", "", cleaned)
+    cleaned = re.sub(r"[\s\-]", "", _guarded(unwrap(text(value))))
     if not cleaned.isdigit() or not 8 <= len(cleaned) <= 30:
         raise CellError(_("应为 8–30 位数字"))
     return cleaned

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .cells import INVISIBLE
 from .errors import ImportFileError, NoHeaderError
 
 # field → (label shown in messages, synonyms as offices write them, best first). Category.column_synonyms
@@ -282,13 +283,10 @@ def normalize_header(value):
     """``月保障金额\n（元）`` → ``月保障金额``: NFKC, no spaces, no units in brackets, no punctuation."""
     if value is None:
         return ""
-    cleaned = unicodedata.normalize("NFKC", str(value)).translate(_INVISIBLE)
+    cleaned = unicodedata.normalize("NFKC", str(value)).translate(INVISIBLE)
     without_units = _PARENS.sub("", cleaned)
     without_units = _NOISE.sub("", without_units)
     return (without_units or _NOISE.sub("", cleaned)).lower()
-
-
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\ufeff\u00ad"))
 
 
 def synonym_table(category=None):
@@ -360,7 +358,7 @@ def _cell_text(row, index):
 
 
 def _written(text):
-    written = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).translate(_INVISIBLE)
+    written = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).translate(INVISIBLE)
     return _PARENS.sub("", written) or written
 
 

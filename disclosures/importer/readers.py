@@ -25,6 +25,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .cells import is_blank, unwrap_text_formula
 from .errors import ImportFileError
 
 UNPACK_FACTOR = 20  # an xlsx/ods may unpack to this many times the upload limit, no more (zip bombs)
@@ -110,10 +111,8 @@ class RowStream:
 def _last_filled(rows):
     last = -1
     for index, row in enumerate(rows):
-        for value in row:
-            if value != "" and value is not None and not (isinstance(value, str) and not value.strip()):
-                last = index
-                break
+        if not all(is_blank(value) for value in row):
+            last = index
     return last
 
 
@@ -289,13 +288,6 @@ def _delimiter(text, strict=False):
     return best or ","
 
 
-def _unwrap_csv(cell):
-    """``="350102…"`` — how systems keep digits as text in csv — becomes the text inside."""
-    if cell.startswith('="') and cell.endswith('"') and len(cell) >= 3:
-        return cell[2:-1]
-    return cell
-
-
 def _open_csv(data):
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ImportFileError(_("文件内容不是文本表格（CSV），可能是其他格式的文件。"))
@@ -304,7 +296,7 @@ def _open_csv(data):
     delimiter = _delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)  # \r\n, \n and old Mac \r alike
     try:
-        rows = [[_unwrap_csv(cell) for cell in row] for row in reader]
+        rows = [[unwrap_text_formula(cell) for cell in row] for row in reader]
     except csv.Error as exc:
         raise ImportFileError(
             _("CSV 文件第 %(line)s 行格式有误（%(error)s），请用 Excel 打开后重新保存。")

@@ -168,7 +168,7 @@ def _group_heading(row):
     texts = [cells.text(v).replace(" ", "") for v in row if not cells.is_blank(v)]
     if len(texts) != 1:
         return ""
-    match = _GROUP_HEADING.match(unicodedata.normalize("NFKC", texts[0]))
+    match = _GROUP_HEADING.match(texts[0])  # cells.text has folded it (NFKC) already
     return match.group("group") if match else ""
 
 
