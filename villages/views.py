@@ -3,7 +3,7 @@ from django.shortcuts import get_object_or_404, render
 from sunshine.hooks import optional_hook
 
 from .models import Division, Level
-from .selectors import public_county_tree
+from .selectors import public_county_tree, villages_in
 
 
 def home(request):
@@ -12,8 +12,7 @@ def home(request):
 
 def township_detail(request, code):
     township = get_object_or_404(Division.objects.select_related("parent"), code=code, level=Level.TOWNSHIP)
-    villages = township.children.filter(level=Level.VILLAGE).order_by("sort_order", "code", "name")
-    return render(request, "villages/township.html", {"township": township, "villages": villages})
+    return render(request, "villages/township.html", {"township": township, "villages": villages_in(township)})
 
 
 def village_detail(request, code):
