@@ -18,7 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from villages.permissions import can, divisions_with
+from villages.permissions import can
 from villages.workdays import missing_years
 
 from . import exports, selectors, services
@@ -346,7 +346,6 @@ class ComplaintAdmin(admin.ModelAdmin):
         if not can(request.user, "complaint.intake"):
             raise PermissionDenied
         form = StaffIntakeForm(request.POST or None, request.FILES or None)
-        allowed = selectors_divisions(request.user)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
@@ -372,7 +371,6 @@ class ComplaintAdmin(admin.ModelAdmin):
             "form": form,
             "label": _("提交"),
             "multipart": True,
-            "allowed": allowed,
         }
         return TemplateResponse(request, "complaints/admin/move.html", context)
 
@@ -382,10 +380,6 @@ class ComplaintAdmin(admin.ModelAdmin):
         response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         response["Content-Disposition"] = 'attachment; filename="complaints.xlsx"'
         return response
-
-
-def selectors_divisions(user):
-    return divisions_with(user, "complaint.intake")
 
 
 @admin.register(ComplaintCategory)
