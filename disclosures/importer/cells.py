@@ -113,30 +113,24 @@ def name(value):
 
 
 @functools.lru_cache(maxsize=65536)
-def _birth_problem(digits):
-    """``(kind, shown)`` when ``digits`` (YYYYMMDD, positions 7–14 of an ID) is not a possible birth date."""
+def _birth_date(digits):
+    """The date ``digits`` (YYYYMMDD, positions 7–14 of an ID) stands for, or None (cached: rosters repeat them)."""
     try:
-        born = datetime.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+        return datetime.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
     except ValueError:
-        return "invalid", digits
-    if born.year < 1900:
-        return "early", digits
-    if born > datetime.date.today():
-        return "future", born.isoformat()
-    return None
+        return None
 
 
 def _checked(number):
     """The ID when its birth date (GB 11643: positions 7–14) is a real date between 1900 and today."""
-    problem = _birth_problem(number[6:14])
-    if problem is None:
-        return number
-    kind, shown = problem
-    if kind == "future":
-        raise CellError(_("出生日期 %(date)s（第 7–14 位）晚于今天") % {"date": shown})
-    if kind == "early":
-        raise CellError(_("出生日期“%(date)s”（第 7–14 位）早于 1900 年") % {"date": shown})
-    raise CellError(_("出生日期“%(date)s”（第 7–14 位）不是有效日期") % {"date": shown})
+    born = _birth_date(number[6:14])
+    if born is None:
+        raise CellError(_("出生日期“%(date)s”（第 7–14 位）不是有效日期") % {"date": number[6:14]})
+    if born.year < 1900:
+        raise CellError(_("出生日期“%(date)s”（第 7–14 位）早于 1900 年") % {"date": number[6:14]})
+    if born > datetime.date.today():  # not cached: a long-running server sees the date change
+        raise CellError(_("出生日期 %(date)s（第 7–14 位）晚于今天") % {"date": born.isoformat()})
+    return number
 
 
 def is_old_id(value):
