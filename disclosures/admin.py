@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from sunshine.admin_utils import JurisdictionAdminMixin
 from sunshine.audit.services import audit_record, diff, snapshot
-from sunshine.identity import InvalidID, encrypt, mask_id, normalize_id, person_key
+from sunshine.identity import InvalidID, normalize_id
 from villages.models import Division, Level
 from villages.permissions import can
 from villages.selectors import scope_for
@@ -401,10 +401,9 @@ class RosterEntryForm(forms.ModelForm):
     def save(self, commit=True):
         normalized = self.cleaned_data.get("id_number")
         if normalized:
-            self.instance.person_key = person_key(normalized)
-            self.instance.id_masked = mask_id(normalized)
-            category = self.instance.revision.disclosure.category
-            self.instance.id_encrypted = encrypt(normalized) if category.stores_full_id else ""
+            services.entry_set_identity(
+                self.instance, id_number=normalized, category=self.instance.revision.disclosure.category
+            )
         return super().save(commit)
 
 

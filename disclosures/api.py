@@ -12,7 +12,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from sunshine.api_permissions import HasRolePermission
-from sunshine.identity import InvalidID, encrypt, mask_id, normalize_id, person_key
+from sunshine.identity import InvalidID, normalize_id
 from villages.models import Division
 from villages.selectors import scope_for
 
@@ -190,8 +190,7 @@ class StaffDisclosureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
                 except InvalidID as exc:
                     errors.append(f"第 {number} 行「身份证号」{exc}")
                     continue
-                entry.person_key, entry.id_masked = person_key(normalized), mask_id(normalized)
-                entry.id_encrypted = encrypt(normalized) if disclosure.category.stores_full_id else ""
+                services.entry_set_identity(entry, id_number=normalized, category=disclosure.category)
             entries.append(entry)
         if errors:
             raise exceptions.ValidationError({"detail": errors})

@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from sunshine.identity import check_char, encrypt, mask_id, person_key
+from sunshine.identity import check_char
 from villages.models import Division, StaffRelative, VillageCadre
 
 from . import services as s
@@ -38,10 +38,8 @@ def person(n, amount, *, category, group_count=3, cls="A"):
         household_size=1 + n % 4,
         amount=Decimal(amount),
         assistance_class=cls,
-        person_key=person_key(id_number),
-        id_masked=mask_id(id_number),
-        id_encrypted=encrypt(id_number) if category.stores_full_id else "",
     )
+    s.entry_set_identity(entry, id_number=id_number, category=category)
     entry.demo_id_number = id_number  # the demo imports its rosters from office-style files
     return entry
 

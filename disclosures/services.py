@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from sunshine.audit.services import audit_record, audit_record_many, build_event
 from sunshine.hooks import optional_hook
-from sunshine.identity import mask_id
+from sunshine.identity import encrypt, mask_id, person_key
 from villages.models import Level, Role
 from villages.permissions import can
 
@@ -215,6 +215,14 @@ def revision_update_content(*, actor, revision, **fields):
             changes={k: ["…", "…"] if k == "body" else v for k, v in changes.items()},
         )
         return locked
+
+
+def entry_set_identity(entry, *, id_number, category):
+    """Fill a roster entry's matching key and masked ID from a normalized ID; the full ID is kept
+    (encrypted) only when the category needs it."""
+    entry.person_key = person_key(id_number)
+    entry.id_masked = mask_id(id_number)
+    entry.id_encrypted = encrypt(id_number) if category.stores_full_id else ""
 
 
 def revision_replace_entries(*, actor, revision, entries, source=None):
