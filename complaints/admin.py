@@ -18,6 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from sunshine.admin_utils import ReadOnlyAdminMixin
 from villages.permissions import can
 from villages.workdays import missing_years
 
@@ -101,7 +102,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(admin.ModelAdmin):
+class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "tracking_code",
         "deadline",
@@ -161,15 +162,6 @@ class ComplaintAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return can(request.user, "complaint.view") if obj is None else self._visible(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def _visible(self, request, obj):
         return selectors.complaints_visible_to(request.user).filter(pk=obj.pk).exists()
@@ -497,7 +489,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Outbox)
-class OutboxAdmin(admin.ModelAdmin):
+class OutboxAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "channel", "recipient_label", "subject", "sent_at", "attempts", "last_error")
     list_filter = ("channel", ("sent_at", admin.EmptyFieldListFilter))
     exclude = ("recipient", "body")
@@ -517,12 +509,3 @@ class OutboxAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return can(request.user, "complaint_category.change")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
