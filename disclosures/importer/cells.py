@@ -112,6 +112,9 @@ def name(value):
     return result
 
 
+_YEAR_AT_START = datetime.date.today().year
+
+
 @functools.lru_cache(maxsize=65536)
 def _birth_date(digits):
     """The date ``digits`` (YYYYMMDD, positions 7–14 of an ID) stands for, or None (cached: rosters repeat them)."""
@@ -128,7 +131,9 @@ def _checked(number):
         raise CellError(_("出生日期“%(date)s”（第 7–14 位）不是有效日期") % {"date": number[6:14]})
     if born.year < 1900:
         raise CellError(_("出生日期“%(date)s”（第 7–14 位）早于 1900 年") % {"date": number[6:14]})
-    if born > datetime.date.today():  # not cached: a long-running server sees the date change
+    # Not cached: a long-running server sees the date change. Only a birth in this year or later can be in
+    # the future, so the clock is read for those alone (years never go back).
+    if born.year >= _YEAR_AT_START and born > datetime.date.today():
         raise CellError(_("出生日期 %(date)s（第 7–14 位）晚于今天") % {"date": born.isoformat()})
     return number
 
