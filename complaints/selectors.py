@@ -9,9 +9,6 @@ from villages.permissions import divisions_with
 
 from .models import OPEN_STATES, Complaint, Status
 
-# Complaints the filer's side may still need answered: objections block confirmation.
-UNRESOLVED_STATES = (Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS)
-
 
 def complaints_visible_to(user, perm="complaint.view", queryset=None):
     """Complaints in the user's jurisdiction for ``perm``.
@@ -51,9 +48,9 @@ def staff_queue(user):
 
 
 def unresolved_objection_disclosure_ids(disclosure_ids):
-    """Of ``disclosure_ids``, those with objections not yet replied, closed or rejected."""
+    """Of ``disclosure_ids``, those with objections not yet replied, closed or rejected (they block confirmation)."""
     return set(
-        Complaint.objects.filter(disclosure_id__in=list(disclosure_ids), status__in=UNRESOLVED_STATES)
+        Complaint.objects.filter(disclosure_id__in=list(disclosure_ids), status__in=OPEN_STATES)
         .values_list("disclosure_id", flat=True)
         .distinct()
     )
