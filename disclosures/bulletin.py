@@ -38,9 +38,8 @@ def render_bulletin(revision, *, page_url):
     context["page_url"] = page_url
     if category.kind == Kind.ROSTER:
         fields, cols = selectors.columns(category)
-        entries = selectors.roster_entries(revision).values_list("id", *fields)
         context["columns"] = cols
-        context["rows"] = [[selectors._cell(v, f) for v, f in zip(row[1:], fields)] for row in entries]
+        context["rows"] = [cells for _pk, cells in selectors.roster_rows(selectors.roster_entries(revision), fields)]
     elif category.kind == Kind.LEDGER:
         context["lines"] = list(revision.ledger_lines.all())
     html = render_to_string("disclosures/bulletin.html", context)
