@@ -2,6 +2,8 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import CharField, Value
+from django.db.models.functions import Concat, Substr
 
 from sunshine.audit.services import audit_record, diff, snapshot
 
@@ -31,7 +33,7 @@ def division_save(*, actor, division):
         moved = before.parent_id != division.parent_id
         division.save()
         if moved:
-            _rebuild_paths(division)
+            _rebuild_paths(division, old_path=before.path)
         audit_record(
             actor=actor,
             action="division.changed",
@@ -41,10 +43,11 @@ def division_save(*, actor, division):
     return division
 
 
-def _rebuild_paths(root):
-    for child in root.children.all():
-        child.save()
-        _rebuild_paths(child)
+def _rebuild_paths(root, *, old_path):
+    """Move the subtree's paths from ``old_path`` to ``root.path`` in one UPDATE."""
+    Division.objects.filter(path__startswith=old_path).exclude(pk=root.pk).update(
+        path=Concat(Value(root.path), Substr("path", len(old_path) + 1), output_field=CharField())
+    )
 
 
 def membership_grant(*, actor, user, division, role):

@@ -163,3 +163,13 @@ def test_division_paths_follow_a_move(county_admin, world):
     world.v2.parent = world.t2
     division_save(actor=county_admin, division=world.v2)
     assert Division.objects.get(pk=world.v2.pk).path.startswith(world.t2.path)
+
+
+def test_division_move_carries_its_subtree(county_admin, world):
+    from villages.services import division_save
+
+    world.v1.parent = world.t2
+    division_save(actor=county_admin, division=world.v1)
+    group = Division.objects.get(pk=world.g1.pk)
+    assert group.path == f"{world.t2.path}{world.v1.pk}/{world.g1.pk}/"
+    assert Division.objects.get(pk=world.v2.pk).path == f"{world.t1.path}{world.v2.pk}/"
