@@ -98,9 +98,12 @@ def township_figures():
     )
     result = []
     for row in rows:
-        for key, n in (("accept", "accept_n"), ("conclude", "conclude_n"), ("satisfaction", "rated_n")):
-            ok = {"accept": row["accept_ok"], "conclude": row["conclude_ok"], "satisfaction": row["satisfied"]}[key]
-            row[f"{key}_pct"] = round(100 * ok / row[n]) if row[n] else None
+        for key, ok, n in (
+            ("accept", "accept_ok", "accept_n"),
+            ("conclude", "conclude_ok", "conclude_n"),
+            ("satisfaction", "satisfied", "rated_n"),
+        ):
+            row[f"{key}_pct"] = round(100 * row[ok] / row[n]) if row[n] else None
         result.append(row)
     return result
 
