@@ -62,8 +62,6 @@ def normalize_id(raw):
         body = text[:6] + "19" + text[6:]
         return body + check_char(body)
     if len(text) != 18 or not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
-        if len(text) == 18 and text[:15].isdigit() and text[15:] == "000":
-            raise InvalidID(_("身份证号末三位为 000，可能被 Excel 当成数字截断了。请把该列设为“文本”格式后重新输入。"))
         raise InvalidID(_("身份证号应为 18 位（最后一位可为 X），实际为“%(value)s”") % {"value": mask_id(text)})
     if check_char(text[:17]) != text[17]:
         if text.endswith("000"):
