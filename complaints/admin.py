@@ -24,7 +24,7 @@ from villages.workdays import missing_years
 
 from . import exports, selectors, services
 from .api_keys import issue_key
-from .forms import PublicityForm, ReasonForm, ReplyForm, StaffIntakeForm, TransferForm
+from .forms import PublicityForm, ReasonForm, ReplyForm, StaffIntakeForm, TransferForm, add_service_errors
 from .models import OPEN_STATES, ApiKey, Complaint, ComplaintCategory, CountyClock, Outbox, Status
 from .views import EVENT_LABELS
 
@@ -294,8 +294,7 @@ class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 messages.error(request, str(exc) or _("无权操作。"))
             except ValidationError as exc:
                 if form is not None and hasattr(exc, "error_dict"):
-                    for field, errors in exc.message_dict.items():
-                        form.add_error(field if field in form.fields else None, errors)
+                    add_service_errors(form, exc)
                 else:
                     messages.error(request, " ".join(exc.messages))
                     return redirect("admin:complaints_complaint_change", obj.pk)
@@ -347,8 +346,7 @@ class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             except PermissionDenied:
                 form.add_error("village", _("您只能为本辖区的村代录留言。"))
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                add_service_errors(form, exc)
             else:
                 messages.success(
                     request,

@@ -9,6 +9,12 @@ from .photos import MAX_PHOTOS, clean_photo
 from .services import MAX_TEXT
 
 
+def add_service_errors(form, exc):
+    """Put a service's ``ValidationError({field: errors})`` on ``form``; fields it lacks go to the form as a whole."""
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
 class VillageChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return obj.name

@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import ratelimit, selectors, services
-from .forms import IntakeForm, RatingForm, TrackForm
+from .forms import IntakeForm, RatingForm, TrackForm, add_service_errors
 from .models import Channel, Complaint, ComplaintCategory, ComplaintPhoto, Status, phone_key
 
 SESSION_KEY = "complaints_access"
@@ -98,8 +98,7 @@ def intake(request):
                         **form.submission(disclosure=disclosure, roster_entry=entry, channel=Channel.WEB)
                     )
                 except ValidationError as exc:
-                    for field, errors in exc.message_dict.items():
-                        form.add_error(field if field in form.fields else None, errors)
+                    add_service_errors(form, exc)
                 else:
                     _grant(request, complaint.tracking_code)
                     request.session["complaints_new_secret"] = [complaint.tracking_code, secret]
