@@ -22,7 +22,7 @@ from .models import (
     RosterEntry,
     Status,
 )
-from .services import public_fields_of, scrub
+from .services import FREE_TEXT_FIELDS, public_fields_of, scrub
 
 # Column headings for the public fields (the allow-list decides which appear).
 FIELD_LABELS = {
@@ -121,7 +121,7 @@ def _cell(value, field):
         return ""
     if field == "amount":
         return f"{value:,.2f}"
-    if field in ("name", "group", "remark", "assistance_class"):
+    if field in FREE_TEXT_FIELDS:
         return scrub(value)
     return str(value)
 

@@ -561,6 +561,8 @@ def retention_sweep(*, now=None):
 
 # Runs of 11+ digits in free text (phones, IDs, bank accounts a clerk typed into a remark).
 _LONG_DIGITS = re.compile(r"\d[\d \-]{9,}\d")
+# Roster fields a clerk types freely: scrubbed on every public output.
+FREE_TEXT_FIELDS = ("name", "group", "assistance_class", "remark")
 
 
 def scrub(text):
@@ -572,7 +574,7 @@ def scrub(text):
 
 def public_value(entry, name):
     value = getattr(entry, name)
-    return scrub(value) if name in ("remark", "name", "group", "assistance_class") else value
+    return scrub(value) if name in FREE_TEXT_FIELDS else value
 
 
 def public_entry_values(entry, fields):
