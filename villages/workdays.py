@@ -68,7 +68,6 @@ def official_days(year):
 
 def seed_calendar(years=SEED_YEARS):
     """Idempotent: add missing holiday and make-up days; never overwrite what a county admin edited."""
-    created = 0
     existing = set(CalendarDay.objects.filter(date__year__in=years).values_list("date", flat=True))
     rows = []
     for year in years:
@@ -76,9 +75,8 @@ def seed_calendar(years=SEED_YEARS):
             if day not in existing:
                 rows.append(CalendarDay(date=day, is_workday=is_workday, note=note))
     CalendarDay.objects.bulk_create(rows)
-    created = len(rows)
     total = CalendarDay.objects.filter(date__year__in=years).count()
-    return f"节假日日历 / calendar: {created} new days, {total} listed for {', '.join(map(str, years))}"
+    return f"节假日日历 / calendar: {len(rows)} new days, {total} listed for {', '.join(map(str, years))}"
 
 
 def missing_years(today=None):
