@@ -15,11 +15,6 @@ def add_service_errors(form, exc):
         form.add_error(field if field in form.fields else None, errors)
 
 
-class VillageChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return obj.name
-
-
 def village_choices():
     """Villages grouped by township (``<optgroup>``): choosing the village chooses the township, no JavaScript."""
     villages = Division.objects.filter(level=Level.VILLAGE).select_related("parent").order_by("path")
