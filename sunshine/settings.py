@@ -211,6 +211,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Name the disclosure status enum in the schema (other apps also have "status").
+    "ENUM_NAME_OVERRIDES": {"DisclosureStatusEnum": "disclosures.models.Status"},
 }
 
 # Security: strict in production unless an intranet install over plain HTTP says otherwise.
@@ -234,6 +236,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ROSTER_IMPORT_MAX_BYTES = int(env("ROSTER_IMPORT_MAX_BYTES", str(30 * 1024 * 1024)))
 ROSTER_IMPORT_MAX_ROWS = int(env("ROSTER_IMPORT_MAX_ROWS", "200000"))
 ROSTER_IMPORT_PREVIEW_HOURS = int(env("ROSTER_IMPORT_PREVIEW_HOURS", "24"))
+# Files with at most this many rows are validated inside the upload request; larger ones in the
+# background with a progress display.
+ROSTER_IMPORT_SYNC_ROWS = int(env("ROSTER_IMPORT_SYNC_ROWS", "3000"))
 
 # Rate limits for public intake (complaints); kiosk addresses are exempt.
 RATELIMIT_KIOSK_ADDRESSES = env_list("RATELIMIT_KIOSK_ADDRESSES")
@@ -244,13 +249,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
 }
-
-# Disclosures: name the disclosure status enum in the OpenAPI schema (other apps also have "status").
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["DisclosureStatusEnum"] = "disclosures.models.Status"
-
-# Roster import: files with at most this many rows are validated inside the upload request;
-# larger ones in the background with a progress display.
-ROSTER_IMPORT_SYNC_ROWS = int(env("ROSTER_IMPORT_SYNC_ROWS", "3000"))
 
 # Open311: a report sent as lat/long is filed under the nearest village centroid within this distance.
 OPEN311_MAX_DISTANCE_KM = float(env("OPEN311_MAX_DISTANCE_KM", "5"))
