@@ -2,7 +2,7 @@
 
 Keys combine phone, session and address: strict per phone and per session,
 generous per address (carrier NAT and the township kiosk share addresses), and
-kiosk addresses in ``settings.RATELIMIT_KIOSK_ADDRESSES`` are not limited by address.
+kiosk addresses in ``settings.RATELIMIT_KIOSK_ADDRESSES`` are limited by phone only.
 """
 
 from django.conf import settings
@@ -45,11 +45,11 @@ def allow_intake(request, phone_key=""):
     kiosk = address in settings.RATELIMIT_KIOSK_ADDRESSES
     if not request.session.session_key:
         request.session.save()
-    checks = [("session", request.session.session_key), ("phone", phone_key)]
-    if not kiosk:
-        checks.append(("address", address))
+    checks = [("phone", phone_key)]
+    if not kiosk:  # everyone at a kiosk shares its browser session and its address
+        checks += [("session", request.session.session_key), ("address", address)]
     # Evaluate every key so each is counted, then decide.
-    results = [_hit(scope, ident) for scope, ident in checks if not (kiosk and scope == "session")]
+    results = [_hit(scope, ident) for scope, ident in checks]
     return all(results)
 
 
