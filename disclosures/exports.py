@@ -70,83 +70,80 @@ ANOMALY_KINDS = {
 }
 
 
+def _entry_table(kind, entries, help_text, extra_header, extra):
+    """A list of roster entries: the common columns, then one column of its own (``extra(entry)``)."""
+    table = Table(kind, str(ANOMALY_KINDS[kind]), help_text, [*_entry_headers(), extra_header])
+    table.rows = [([*_entry_head(e), extra(e)], _admin_url(e.revision.disclosure.pk)) for e in entries]
+    return table
+
+
 def anomaly_table(kind, user, filters):
     """One anomaly list of the user's jurisdiction as a ``Table``."""
-    title = str(ANOMALY_KINDS[kind])
     if kind == "cross_village":
-        entries = selectors.cross_village_entries(user, filters)
-        table = Table(
+        return _entry_table(
             kind,
-            title,
+            selectors.cross_village_entries(user, filters),
             _(
                 "同一身份证号（按加密摘要比对）出现在同一类别、同一期间、同一阶段的多个村的名单上（已提交及以后的版本）。"
             ),
-            [*_entry_headers(), _("也在这些村的名单上")],
+            _("也在这些村的名单上"),
+            lambda e: "、".join(e.other_places),
         )
-        table.rows = [
-            ([*_entry_head(e), "、".join(e.other_places)], _admin_url(e.revision.disclosure.pk)) for e in entries
-        ]
-    elif kind == "related":
-        entries = selectors.related_entries(user, filters)
-        table = Table(
+    if kind == "related":
+        return _entry_table(
             kind,
-            title,
+            selectors.related_entries(user, filters),
             _("名单上的人与工作人员登记的近亲属或在任村干部是同一人（按身份证号加密摘要比对）。"),
-            [*_entry_headers(), _("关联")],
+            _("关联"),
+            lambda e: "；".join(e.matches),
         )
-        table.rows = [([*_entry_head(e), "；".join(e.matches)], _admin_url(e.revision.disclosure.pk)) for e in entries]
-    elif kind == "out_of_range":
-        entries = selectors.out_of_range_entries(user, filters)
-        table = Table(
+    if kind == "out_of_range":
+        return _entry_table(
             kind,
-            title,
+            selectors.out_of_range_entries(user, filters),
             _("金额低于或高于该类别设定的金额范围（公开类别中的“金额下限/上限”）。"),
-            [*_entry_headers(), _("类别范围（元）")],
+            _("类别范围（元）"),
+            lambda e: _range(e.revision.disclosure.category),
         )
-        table.rows = [
-            ([*_entry_head(e), _range(e.revision.disclosure.category)], _admin_url(e.revision.disclosure.pk))
-            for e in entries
-        ]
-    elif kind == "reconciliation":
-        pairs = selectors.reconciliation_anomalies(user, filters)
-        table = Table(
-            kind,
-            title,
-            _(
-                "已公开的发放结果与公示名单、上期发放的核对：已发放但未公示、已公示但未发放、金额与公示不同或较上期变化"
-                "但未公示。既无上期发放也无公示名单可比对的（系统中第一期）不列入。"
-            ),
-            [
-                _("乡镇/村"),
-                _("类别"),
-                _("期间"),
-                _("姓名"),
-                _("村民小组"),
-                _("核对结果"),
-                _("公示金额"),
-                _("上期金额"),
-                _("本期发放"),
-            ],
-        )
-        table.rows = [
-            (
-                [
-                    selectors.where(post.division),
-                    post.category.name,
-                    post.period,
-                    row.name,
-                    row.group,
-                    str(row.outcome_label),
-                    row.announced,
-                    row.previous,
-                    row.paid,
-                ],
-                _admin_url(post.pk),
-            )
-            for post, row in pairs
-        ]
-    else:
+    if kind != "reconciliation":
         raise KeyError(kind)
+    pairs = selectors.reconciliation_anomalies(user, filters)
+    table = Table(
+        kind,
+        str(ANOMALY_KINDS[kind]),
+        _(
+            "已公开的发放结果与公示名单、上期发放的核对：已发放但未公示、已公示但未发放、金额与公示不同或较上期变化"
+            "但未公示。既无上期发放也无公示名单可比对的（系统中第一期）不列入。"
+        ),
+        [
+            _("乡镇/村"),
+            _("类别"),
+            _("期间"),
+            _("姓名"),
+            _("村民小组"),
+            _("核对结果"),
+            _("公示金额"),
+            _("上期金额"),
+            _("本期发放"),
+        ],
+    )
+    table.rows = [
+        (
+            [
+                selectors.where(post.division),
+                post.category.name,
+                post.period,
+                row.name,
+                row.group,
+                str(row.outcome_label),
+                row.announced,
+                row.previous,
+                row.paid,
+            ],
+            _admin_url(post.pk),
+        )
+        for post, row in pairs
+    ]
     return table
 
 
