@@ -54,18 +54,9 @@ def sms_backend():
 
 def staff_message(user, *, subject, body, complaint=None):
     """An unsaved outbox row for a staff member: e-mail when they have one, else the console log."""
-    if user.email:
-        return Outbox(
-            channel=OutboxChannel.EMAIL,
-            recipient=encrypt(user.email),
-            recipient_label=user.get_username(),
-            subject=subject,
-            body=body,
-            complaint=complaint,
-        )
     return Outbox(
-        channel=OutboxChannel.CONSOLE,
-        recipient="",
+        channel=OutboxChannel.EMAIL if user.email else OutboxChannel.CONSOLE,
+        recipient=encrypt(user.email) if user.email else "",
         recipient_label=user.get_username(),
         subject=subject,
         body=body,
@@ -75,27 +66,19 @@ def staff_message(user, *, subject, body, complaint=None):
 
 def filer_message(complaint, *, subject, body, phone="", email=""):
     """An unsaved outbox row for the filer (SMS preferred), or None when they asked for no notices."""
-    if not complaint.notify_filer:
+    if not complaint.notify_filer or not (phone or email):
         return None
-    if phone:
-        return Outbox(
-            channel=OutboxChannel.SMS,
-            recipient=encrypt(phone),
-            recipient_label=mask_phone(phone),
-            subject=subject,
-            body=body,
-            complaint=complaint,
-        )
-    if email:
-        return Outbox(
-            channel=OutboxChannel.EMAIL,
-            recipient=encrypt(email),
-            recipient_label="filer",
-            subject=subject,
-            body=body,
-            complaint=complaint,
-        )
-    return None
+    channel, address, label = (
+        (OutboxChannel.SMS, phone, mask_phone(phone)) if phone else (OutboxChannel.EMAIL, email, "filer")
+    )
+    return Outbox(
+        channel=channel,
+        recipient=encrypt(address),
+        recipient_label=label,
+        subject=subject,
+        body=body,
+        complaint=complaint,
+    )
 
 
 def _send(message):
