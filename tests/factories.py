@@ -3,7 +3,7 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from villages.models import Division, Level, Membership, Role
+from villages.models import Division, Level, Membership
 
 
 class DivisionFactory(factory.django.DjangoModelFactory):
@@ -47,5 +47,3 @@ def staff(username, role, division):
     Membership.objects.create(user=user, division=division, role=role)
     return user
 
-
-ROLE = Role
