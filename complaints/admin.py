@@ -25,7 +25,7 @@ from villages.workdays import missing_years
 from . import exports, selectors, services
 from .api_keys import issue_key
 from .forms import PublicityForm, ReasonForm, ReplyForm, StaffIntakeForm, TransferForm, add_service_errors
-from .models import OPEN_STATES, ApiKey, Complaint, ComplaintCategory, CountyClock, Outbox, Status
+from .models import OPEN_STATES, ApiKey, Complaint, ComplaintCategory, CountyClock, Outbox, Status, overdue_q
 from .views import EVENT_LABELS
 
 _request = contextvars.ContextVar("complaints_admin_request", default=None)
@@ -93,7 +93,7 @@ class OverdueFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         now = timezone.now()
         if self.value() == "overdue":
-            return queryset.filter(status__in=OPEN_STATES, due_at__lt=now)
+            return queryset.filter(overdue_q(now))
         if self.value() == "soon":
             return queryset.filter(status__in=OPEN_STATES, due_at__gte=now, due_at__lt=now + datetime.timedelta(days=3))
         if self.value() == "open":
@@ -172,7 +172,7 @@ class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if obj.due_at is None:
             return "—"
         text = timezone.localtime(obj.due_at).strftime("%Y-%m-%d %H:%M")
-        if obj.status in OPEN_STATES and obj.due_at < timezone.now():
+        if obj.is_overdue(timezone.now()):
             return format_html('<strong style="color:#b3261e">{} {}</strong>', _("已逾期"), text)
         return text
 

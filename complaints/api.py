@@ -3,7 +3,7 @@
 import django_filters
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import BooleanField, Case, Q, Value, When
+from django.db.models import BooleanField, Case, Value, When
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
@@ -16,7 +16,7 @@ from sunshine.api_permissions import HasRolePermission
 from villages.models import Division
 
 from . import selectors, services
-from .models import OPEN_STATES, Complaint, ComplaintCategory
+from .models import Complaint, ComplaintCategory, overdue_q
 from .serializers import (
     ComplaintCategorySerializer,
     ComplaintReasonSerializer,
@@ -48,7 +48,7 @@ class StaffComplaintViewSet(viewsets.ReadOnlyModelViewSet):
         now = timezone.now()
         return selectors.staff_queue(self.request.user).annotate(
             overdue=Case(
-                When(Q(status__in=OPEN_STATES, due_at__lt=now), then=Value(True)),
+                When(overdue_q(now), then=Value(True)),
                 default=Value(False),
                 output_field=BooleanField(),
             )

@@ -5,8 +5,6 @@ import io
 from django.utils import timezone
 from openpyxl import Workbook
 
-from .models import OPEN_STATES
-
 COLUMNS = [
     "查询码",
     "状态",
@@ -45,7 +43,7 @@ def rows(queryset):
             c.get_channel_display(),
             _local(c.submitted_at),
             _local(c.due_at),
-            "是" if c.status in OPEN_STATES and c.due_at and c.due_at < now else "",
+            "是" if c.is_overdue(now) else "",
             _local(c.accepted_at),
             _local(c.replied_at),
             _local(c.closed_at),

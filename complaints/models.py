@@ -41,6 +41,11 @@ OPEN_STATES = (Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS)
 LEVEL_ORDER = [Level.VILLAGE, Level.TOWNSHIP, Level.COUNTY]
 
 
+def overdue_q(now):
+    """Open complaints past their deadline at ``now``: what the tick escalates and the queues flag."""
+    return models.Q(status__in=OPEN_STATES, due_at__lt=now)
+
+
 class Outcome(models.TextChoices):
     SUBSTANTIATED = "substantiated", _("属实")
     PARTLY = "partly", _("部分属实")
@@ -277,6 +282,10 @@ class Complaint(models.Model):
     @property
     def is_open(self):
         return self.status in OPEN_STATES
+
+    def is_overdue(self, now):
+        """``overdue_q`` for one loaded complaint."""
+        return self.is_open and self.due_at is not None and self.due_at < now
 
 
 class ComplaintPhoto(models.Model):

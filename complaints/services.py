@@ -40,6 +40,7 @@ from .models import (
     Status,
     hash_secret,
     new_tracking_code,
+    overdue_q,
     phone_key,
 )
 
@@ -694,7 +695,7 @@ def _escalate_overdue_python(now, deadlines):
 
     locking = {"skip_locked": True, "of": ("self",)} if connection.vendor == "postgresql" else {}
     rows = list(
-        Complaint.objects.filter(status__in=OPEN_STATES, due_at__lt=now)
+        Complaint.objects.filter(overdue_q(now))
         .exclude(level=Level.COUNTY)
         .select_for_update(**locking)
         .values_list(
@@ -814,7 +815,7 @@ def complaints_tick(*, now=None):
     now = now or timezone.now()
     with transaction.atomic():
         _tick_lock()
-        due = Complaint.objects.filter(status__in=OPEN_STATES, due_at__lt=now)
+        due = Complaint.objects.filter(overdue_q(now))
         deadlines = _county_deadlines(now)
         if connection.vendor == "postgresql" and not getattr(settings, "COMPLAINTS_TICK_PYTHON", False):
             escalated, notices = _escalate_overdue_sql(now, deadlines)
