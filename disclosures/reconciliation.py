@@ -162,17 +162,17 @@ def _compare(post, previous, pres, by_revision):
 
     rows = []
     for key, entry in paid.items():
-        row = Row(name=entry.name, group=entry.group, outcome="", paid=entry.amount)
+        last = before.get(key)
+        row = Row(
+            name=entry.name, group=entry.group, outcome="", paid=entry.amount, previous=last.amount if last is not None else None
+        )
         if key in announced:
             row.announced = announced[key].amount
             row.outcome = Outcome.AS_ANNOUNCED if row.announced == entry.amount else Outcome.AMOUNT_DIFFERS
-        elif key in before:
-            row.previous = before[key].amount
+        elif last is not None:
             row.outcome = Outcome.CONTINUING if row.previous == entry.amount else Outcome.AMOUNT_CHANGED
         else:
             row.outcome = Outcome.PAID_NOT_ANNOUNCED
-        if key in before:
-            row.previous = before[key].amount
         rows.append(row)
     for key, entry in announced.items():
         if key not in paid:
