@@ -3,19 +3,11 @@
 import re
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from complaints import services
 from complaints.models import Complaint, ComplaintPhoto, Status
 from tests.complaints.images import EXIF_MARKER, GPS_MARKER, jpeg_with_exif, not_an_image
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def form_data(world, cat, **kw):
