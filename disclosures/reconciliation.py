@@ -163,9 +163,8 @@ def _compare(post, previous, pres, by_revision):
     rows = []
     for key, entry in paid.items():
         last = before.get(key)
-        row = Row(
-            name=entry.name, group=entry.group, outcome="", paid=entry.amount, previous=last.amount if last is not None else None
-        )
+        previous_amount = last.amount if last is not None else None
+        row = Row(name=entry.name, group=entry.group, outcome="", paid=entry.amount, previous=previous_amount)
         if key in announced:
             row.announced = announced[key].amount
             row.outcome = Outcome.AS_ANNOUNCED if row.announced == entry.amount else Outcome.AMOUNT_DIFFERS
