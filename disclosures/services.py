@@ -232,9 +232,8 @@ def revision_replace_entries(*, actor, revision, entries, source=None):
     no personal data goes into it.
     """
     disclosure = revision.disclosure
-    _check(actor, "disclosure.edit", disclosure.division)
     with transaction.atomic():
-        locked = _locked_editable(actor, revision)
+        locked = _locked_editable(actor, revision)  # checks the actor's permission first
         before_count, before_total = locked.entry_count, locked.amount_total
         RosterEntry.objects.filter(revision=locked).delete()
         total = Decimal("0")
