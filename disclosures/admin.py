@@ -297,24 +297,10 @@ class DisclosureAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
                     data = super().clean()
                     if data.get("category") and data.get("period") and data.get("division"):
                         try:
-                            services.validate_period_and_phase(
-                                category=data["category"], period=data["period"], phase=data.get("phase")
-                            )
-                            if data.get("pre_disclosure"):
-                                services._check_pre_link(
-                                    category=data["category"], division=data["division"], phase=data.get("phase"),
-                                    pre=data["pre_disclosure"],
-                                )  # fmt: skip
-                            existing = Disclosure.objects.filter(
+                            services.validate_open_draft(
                                 division=data["division"], category=data["category"], period=data["period"],
-                                phase=data.get("phase"),
-                            ).first()  # fmt: skip
-                            if existing is not None:
-                                revision = services.working_revision(existing)
-                                if existing.status == "taken_down":
-                                    raise ValidationError(_("该公开事项已撤下，不能再修改。"))
-                                if revision is not None and not revision.is_editable:
-                                    raise ValidationError(_("该公开事项有一个版本正在审核中，审核结束前不能再修改。"))
+                                phase=data.get("phase"), pre_disclosure=data.get("pre_disclosure"),
+                            )  # fmt: skip
                         except ValidationError as exc:
                             raise forms.ValidationError(exc.messages) from exc
                     return data

@@ -140,6 +140,21 @@ def disclosure_open_draft(*, actor, division, category, period, phase=Phase.SING
         return revision
 
 
+def validate_open_draft(*, division, category, period, phase, pre_disclosure=None):
+    """What ``disclosure_open_draft`` would refuse, checked without locking or writing (for a form's errors)."""
+    validate_period_and_phase(category=category, period=period, phase=phase)
+    if pre_disclosure is not None:
+        _check_pre_link(category=category, division=division, phase=phase, pre=pre_disclosure)
+    existing = Disclosure.objects.filter(division=division, category=category, period=period, phase=phase).first()
+    if existing is None:
+        return
+    if existing.status == Status.TAKEN_DOWN:
+        raise ValidationError(_("该公开事项已撤下，不能再修改。"))
+    revision = working_revision(existing)
+    if revision is not None and not revision.is_editable:
+        raise ValidationError(_("该公开事项有一个版本正在审核中，审核结束前不能再修改。"))
+
+
 def _check_pre_link(*, category, division, phase, pre):
     if (
         phase != Phase.POST
