@@ -158,7 +158,19 @@ class DisclosureAddForm(forms.ModelForm):
         help_texts = {"period": gettext_lazy("如 2026-11（月）、2026-Q4（季度）、2026（年）或 2026-11-23（逐项）")}
 
 
-class RevisionInline(admin.TabularInline):
+class RevisionFigures:
+    """A revision's entry count and total, as the disclosure's inline and the revision admin show them."""
+
+    @admin.display(description=gettext_lazy("条目数"))
+    def count(self, obj):
+        return obj.entry_count
+
+    @admin.display(description=gettext_lazy("合计/余额（元）"))
+    def total(self, obj):
+        return obj.amount_total
+
+
+class RevisionInline(RevisionFigures, admin.TabularInline):
     model = Revision
     fields = ["link", "state", "reason", "author", "submitted", "published_at", "count", "total"]
     readonly_fields = fields
@@ -170,14 +182,6 @@ class RevisionInline(admin.TabularInline):
     @admin.display(description=gettext_lazy("提交时间"))
     def submitted(self, obj):
         return obj.submitted_at
-
-    @admin.display(description=gettext_lazy("条目数"))
-    def count(self, obj):
-        return obj.entry_count
-
-    @admin.display(description=gettext_lazy("合计/余额（元）"))
-    def total(self, obj):
-        return obj.amount_total
 
     extra = 0
     can_delete = False
@@ -462,7 +466,7 @@ class AttachmentInline(EditableOnlyInline, admin.TabularInline):
 
 
 @admin.register(Revision)
-class RevisionAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
+class RevisionAdmin(RevisionFigures, JurisdictionAdminMixin, admin.ModelAdmin):
     jurisdiction_field = "disclosure__division"
     view_perm = "disclosure.view"
     change_perm = "disclosure.edit"
@@ -472,14 +476,6 @@ class RevisionAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
     search_fields = ["disclosure__division__name", "disclosure__period"]
     fields = ["disclosure_link", "number", "state", "reason", "title", "body", "count", "total", "checksum_"]
     readonly_fields = ["disclosure_link", "number", "state", "count", "total", "checksum_"]
-
-    @admin.display(description=gettext_lazy("条目数"))
-    def count(self, obj):
-        return obj.entry_count
-
-    @admin.display(description=gettext_lazy("合计/余额（元）"))
-    def total(self, obj):
-        return obj.amount_total
 
     @admin.display(description=gettext_lazy("内容校验码（公开时生成）"))
     def checksum_(self, obj):
