@@ -15,6 +15,8 @@ from openpyxl import Workbook
 from . import selectors
 from .models import Phase, RevisionState
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 
 @dataclass
 class Table:

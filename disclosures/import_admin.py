@@ -4,13 +4,11 @@ The views are thin: they call ``disclosures.importer.services``. Register this m
 it from ``disclosures/admin.py`` (``from . import import_admin  # noqa: F401``).
 """
 
-from urllib.parse import quote
-
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
@@ -27,7 +25,7 @@ from .importer import ImportFileError
 from .importer import services as importer
 from .importer.headers import label
 from .models import Category, ImportJob, ImportStatus, Kind, Phase
-from .templates_xlsx import roster_template, template_filename
+from .templates_xlsx import template_response
 
 REFRESH_SECONDS = 2
 
@@ -214,12 +212,7 @@ class ImportJobAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
         category = roster_categories().filter(slug=slug).first()
         if category is None:
             raise Http404
-        response = HttpResponse(
-            roster_template(category),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(template_filename(category))}"
-        return response
+        return template_response(category)
 
 
 admin.site.register(ImportJob, ImportJobAdmin)

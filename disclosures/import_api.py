@@ -1,10 +1,7 @@
 """Staff API for the roster import: upload → preview (poll) → confirm. Thin: it calls the importer services."""
 
-from urllib.parse import quote
-
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -16,10 +13,11 @@ from sunshine.api_permissions import HasRolePermission
 from villages.models import Division
 from villages.selectors import scope_for
 
+from .exports import XLSX
 from .importer import ImportFileError
 from .importer import services as importer
 from .models import Category, ImportJob, Kind
-from .templates_xlsx import roster_template, template_filename
+from .templates_xlsx import template_response
 
 RESULT_KEYS = ("format", "encoding", "sheets", "file_error", "header_row", "columns", "report_date", "counts", "errors")
 
@@ -166,15 +164,10 @@ class RosterImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         job.refresh_from_db()
         return Response(self.get_serializer(job).data)
 
-    @extend_schema(responses={(200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): bytes})
+    @extend_schema(responses={(200, XLSX): bytes})
     @action(detail=False, methods=["get"], url_path=r"templates/(?P<slug>[-\w]+)")
     def template(self, request, slug=None):
         category = Category.objects.filter(kind=Kind.ROSTER, is_active=True, slug=slug).first()
         if category is None:
             return Response(status=status.HTTP_404_NOT_FOUND)
-        response = HttpResponse(
-            roster_template(category),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(template_filename(category))}"
-        return response
+        return template_response(category)

@@ -20,8 +20,6 @@ from villages.permissions import can, divisions_with
 from . import exports, selectors
 from .models import AnomalyReport, Category, Kind, TownshipReport
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 
 class InspectorPageAdmin(admin.ModelAdmin):
     """A page in the app list, not a changelist: no add, change or delete."""
@@ -72,7 +70,7 @@ class InspectorPageAdmin(admin.ModelAdmin):
         }
 
     def _xlsx(self, data, name):
-        response = HttpResponse(data, content_type=XLSX)
+        response = HttpResponse(data, content_type=exports.XLSX)
         stamp = timezone.localdate().strftime("%Y%m%d")
         response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.xlsx"'
         return response

@@ -6,12 +6,15 @@ the importer's ranges.
 """
 
 import io
+from urllib.parse import quote
 
+from django.http import HttpResponse
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from disclosures.exports import XLSX
 from disclosures.importer.validate import HOUSEHOLD_RANGE, required_fields
 
 HEADER_ROW = 3
@@ -127,3 +130,10 @@ def _validation(field, category):
 
 def template_filename(category):
     return f"{category.name}-导入模板.xlsx"
+
+
+def template_response(category):
+    """The category's template as a download, for the admin and the API alike."""
+    response = HttpResponse(roster_template(category), content_type=XLSX)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(template_filename(category))}"
+    return response
