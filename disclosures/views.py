@@ -1,9 +1,10 @@
 """Public pages: division → category → disclosure, roster tables, ledgers, documents, history,
 reconciliation, calendar and Atom feeds. No JavaScript; only allow-listed roster fields."""
 
+from decimal import Decimal
+
 from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
-from django.db.models import Sum
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -79,12 +80,13 @@ def detail(request, code, slug, period, phase, number=None):
             context["objection_url"] = f"/complaints/new/?disclosure={disclosure.pk}"
     elif category.kind == Kind.LEDGER:
         lines = list(revision.ledger_lines.all())
-        totals = revision.ledger_lines.aggregate(income=Sum("income"), expense=Sum("expense"))
+        income = sum((line.income for line in lines), Decimal("0"))
+        expense = sum((line.expense for line in lines), Decimal("0"))
         context.update(
             lines=lines,
-            income_total=totals["income"] or 0,
-            expense_total=totals["expense"] or 0,
-            balance=(totals["income"] or 0) - (totals["expense"] or 0),
+            income_total=income,
+            expense_total=expense,
+            balance=income - expense,
             attachments=list(revision.attachments.all()),
         )
     else:
