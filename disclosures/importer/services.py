@@ -23,7 +23,15 @@ from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from disclosures.models import Disclosure, ImportJob, ImportStatus, Kind, Revision, RosterEntry, Status
+from disclosures.models import (
+    PUBLIC_STATUSES,
+    Disclosure,
+    ImportJob,
+    ImportStatus,
+    Kind,
+    Revision,
+    RosterEntry,
+)
 from disclosures.selectors import registered_relatives, same_slot_entries, staff_label
 from disclosures.services import (
     EDITABLE_REVISION_STATES,
@@ -488,9 +496,6 @@ def replace_entries(*, actor, revision, validated, category, source):
     return locked
 
 
-PUBLISHED_STATUSES = (Status.PUBLISHED, Status.CONFIRMED, Status.ARCHIVED)
-
-
 def correction_needed(job):
     """True when confirming will open a correction of a published roster (a reason is then required)."""
     disclosure = Disclosure.objects.filter(
@@ -498,7 +503,7 @@ def correction_needed(job):
     ).first()
     return (
         disclosure is not None
-        and disclosure.status in PUBLISHED_STATUSES
+        and disclosure.status in PUBLIC_STATUSES
         and not disclosure.revisions.filter(state__in=EDITABLE_REVISION_STATES).exists()
     )
 
