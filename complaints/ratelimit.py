@@ -8,6 +8,8 @@ kiosk addresses in ``settings.RATELIMIT_KIOSK_ADDRESSES`` are limited by phone o
 from django.conf import settings
 from django.core.cache import cache
 
+from sunshine.audit.middleware import client_ip
+
 DEFAULT_LIMITS = {
     # scope: (max hits, window seconds)
     "address": (60, 3600),
@@ -19,10 +21,6 @@ DEFAULT_LIMITS = {
 
 def limits():
     return {**DEFAULT_LIMITS, **getattr(settings, "COMPLAINTS_RATE_LIMITS", {})}
-
-
-def client_address(request):
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def _hit(scope, ident):
@@ -41,7 +39,7 @@ def _hit(scope, ident):
 
 def allow_intake(request, phone_key=""):
     """Count one submission; False when any of address, session or phone is over its limit."""
-    address = client_address(request)
+    address = client_ip(request)
     kiosk = address in settings.RATELIMIT_KIOSK_ADDRESSES
     if not request.session.session_key:
         request.session.save()
@@ -54,7 +52,7 @@ def allow_intake(request, phone_key=""):
 
 
 def allow_tracking(request):
-    address = client_address(request)
+    address = client_ip(request)
     if address in settings.RATELIMIT_KIOSK_ADDRESSES:
         return True
     return _hit("track", address)
