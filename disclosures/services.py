@@ -49,6 +49,17 @@ PERIOD_PATTERNS = (
     re.compile(r"^\d{4}$"),  # 2026
     re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"),  # 2026-11-23
 )
+# The audit code each move writes (sunshine.audit.actions).
+AUDIT_ACTIONS = {
+    "submit": "disclosure.submitted",
+    "approve_township": "disclosure.township_approved",
+    "approve_discipline": "disclosure.discipline_approved",
+    "publish": "disclosure.published",
+    "return": "disclosure.returned",
+    "confirm": "disclosure.confirmed",
+    "archive": "disclosure.archived",
+    "take_down": "disclosure.taken_down",
+}
 UNRESOLVED_OBJECTIONS_HOOK = "complaints.selectors.unresolved_objection_disclosure_ids"
 
 
@@ -375,7 +386,7 @@ def _revision_move(name, *, disclosure, actor, reason=""):
             locked.save(update_fields=[*disclosure_fields, "updated_at"])
         audit_record(
             actor=actor,
-            action=f"disclosure.{name}",
+            action=AUDIT_ACTIONS[name],
             obj=locked,
             changes={
                 "revision_state": [before_state, revision.state],
@@ -458,7 +469,7 @@ def _disclosure_move(name, *, disclosure, actor, reason="", extra=None, system=F
         locked.save(update_fields=fields)
         audit_record(
             actor=actor,
-            action=f"disclosure.{name}",
+            action=AUDIT_ACTIONS[name],
             obj=locked,
             changes={"status": [before, locked.status]},
             reason=reason,
@@ -524,7 +535,7 @@ def disclosures_tick(*, now=None):
             [
                 build_event(
                     actor=None,
-                    action="disclosure.confirm",
+                    action=AUDIT_ACTIONS["confirm"],
                     obj=d,
                     changes={"status": [d.status, move.target]},
                     data={"objection_ends_at": d.objection_ends_at},

@@ -14,6 +14,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .actions import check_action
 from .context import current_ip
 from .models import AuditEvent, AuditSeal
 
@@ -41,15 +42,17 @@ def diff(before, after):
 
 
 def _division_id_of(obj):
-    """The division an event is filed under, so inspectors see it in their jurisdiction."""
-    from villages.permissions import jurisdiction_of
+    """The division an event is filed under, so inspectors see it in their jurisdiction.
 
+    Read by duck typing (the project package imports no domain app): a division files under itself
+    (it has a materialized ``path``), other objects under ``jurisdiction()`` or ``division``.
+    """
     if obj is None:
         return None
-    try:
-        division = jurisdiction_of(obj)
-    except AttributeError:
-        return None
+    if hasattr(obj, "path") and hasattr(obj, "level"):
+        return obj.pk
+    getter = getattr(obj, "jurisdiction", None)
+    division = (getter() if callable(getter) else getter) if getter is not None else getattr(obj, "division", None)
     return division.pk if division is not None else None
 
 
@@ -60,7 +63,7 @@ def build_event(*, actor, action, obj=None, division=None, changes=None, reason=
         created_at=timezone.now(),
         actor_id=actor_id,
         actor_label=(actor.get_username() if actor_id else (str(actor) if actor else "system"))[:150],
-        action=action,
+        action=check_action(action),
         content_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
         object_id=str(obj.pk) if obj is not None else "",
         object_repr=(object_repr if object_repr is not None else (str(obj) if obj is not None else ""))[:200],

@@ -14,7 +14,9 @@ from villages.services import membership_grant
 @pytest.fixture
 def events(world, county_admin):
     recorded = [
-        audit_record(actor=county_admin, action="test.step", obj=world.v1, changes={"n": [i, i + 1]}, reason=f"第{i}步")
+        audit_record(
+            actor=county_admin, action="division.changed", obj=world.v1, changes={"n": [i, i + 1]}, reason=f"第{i}步"
+        )
         for i in range(5)
     ]
     return recorded
@@ -110,8 +112,8 @@ def test_audit_verify_command_reports_an_intact_chain(events, capsys):
 
 def test_inspector_browses_events_in_the_admin_and_cannot_change_them(client, events, inspector, world):
     client.force_login(inspector)
-    page = client.get("/admin/audit/auditevent/?action=test.step")
-    assert page.status_code == 200 and page.content.decode().count("test.step") >= 5
+    page = client.get("/admin/audit/auditevent/?action=division.changed")
+    assert page.status_code == 200 and page.content.decode().count("division.changed") >= 5
     detail = client.get(f"/admin/audit/auditevent/{events[0].pk}/change/")
     assert detail.status_code == 200 and "第0步" in detail.content.decode()
     assert client.post(f"/admin/audit/auditevent/{events[0].pk}/change/", {"reason": "x"}).status_code == 403
@@ -124,7 +126,7 @@ def test_history_button_opens_the_objects_audit_trail(client, world, inspector, 
 
     world.v1.name = "甲村（新）"
     division_save(actor=county_admin, division=world.v1)
-    audit_record(actor=county_admin, action="test.other", obj=world.v2)
+    audit_record(actor=county_admin, action="membership.changed", obj=world.v2)
     client.force_login(inspector)
     response = client.get(f"/admin/villages/division/{world.v1.pk}/history/", follow=True)
     actions = {event.action for event in response.context["cl"].result_list}

@@ -57,7 +57,7 @@ def test_two_ticks_at_once_confirm_each_window_once(transactional_db, world, cat
     assert set(Disclosure.objects.filter(pk__in=[d.pk for d in disclosures]).values_list("status", flat=True)) == {
         Status.CONFIRMED
     }
-    assert AuditEvent.objects.filter(action="disclosure.confirm").count() == 4
+    assert AuditEvent.objects.filter(action="disclosure.confirmed").count() == 4
 
 
 def test_a_real_objection_keeps_the_window_from_closing(world, categories, crew):

@@ -92,7 +92,7 @@ def test_transition_matrix(move, role, own, request, world, categories, crew):
         disclosure.refresh_from_db()
         assert disclosure.status == after
         event = AuditEvent.objects.order_by("-id").first()
-        assert event.action == f"disclosure.{move}"
+        assert event.action == s.AUDIT_ACTIONS[move]
         assert event.actor_id == actor.pk
         assert event.changes["status"] == [before, after]
     else:
@@ -134,7 +134,7 @@ def test_return_needs_reason_and_clerk_can_resubmit(world, categories, crew):
         s.disclosure_return(disclosure=disclosure, actor=discipline, reason=" ")
     s.disclosure_return(disclosure=disclosure, actor=discipline, reason="第3行金额有误")
     assert disclosure.status == Status.RETURNED
-    event = AuditEvent.objects.filter(action="disclosure.return").get()
+    event = AuditEvent.objects.filter(action="disclosure.returned").get()
     assert event.reason == "第3行金额有误"
     revision = s.disclosure_open_draft(
         actor=clerk, division=world.v1, category=categories["dibao"], period="2026-10", phase="pre"
@@ -202,7 +202,7 @@ def test_published_content_cannot_change_except_by_correction(world, categories,
     assert published.state == RevisionState.SUPERSEDED
     assert disclosure.current_revision_id == correction.pk
     assert list(published.entries.values_list("amount", flat=True)) == [500]  # old revision stays readable
-    event = AuditEvent.objects.filter(action="disclosure.publish").order_by("-id").first()
+    event = AuditEvent.objects.filter(action="disclosure.published").order_by("-id").first()
     assert event.data["diff"] == {
         "added": 1,
         "removed": 0,
@@ -250,7 +250,7 @@ def test_tick_confirms_after_window_unless_objections(world, categories, crew, m
     second.refresh_from_db()
     assert (first.status, second.status) == (Status.CONFIRMED, Status.PUBLISHED)
     assert s.disclosures_tick(now=later).startswith("0 confirmed")  # idempotent
-    assert AuditEvent.objects.filter(action="disclosure.confirm").count() == 1
+    assert AuditEvent.objects.filter(action="disclosure.confirmed").count() == 1
 
 
 def test_tick_without_complaints_hook_treats_objections_as_none(world, categories, crew, monkeypatch):
@@ -280,7 +280,7 @@ def test_retention_sweep_takes_down_and_anonymizes(world, categories, crew):
         "",
     )
     assert row.amount == 500
-    assert AuditEvent.objects.filter(action="disclosure.take_down", object_id=str(disclosure.pk)).exists()
+    assert AuditEvent.objects.filter(action="disclosure.taken_down", object_id=str(disclosure.pk)).exists()
     assert AuditEvent.objects.filter(action="disclosure.created", object_id=str(disclosure.pk)).exists()
 
 

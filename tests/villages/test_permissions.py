@@ -131,8 +131,8 @@ def test_api_staff_memberships_are_scoped(client, places, role):
 def test_api_and_admin_audit_events_are_scoped(client, places, role):
     world, seat, _ = places
     user = _actor(role, seat)
-    inside = audit_record(actor=user, action="test.inside", obj=world.v1)
-    outside = audit_record(actor=user, action="test.outside", obj=seat[role][1])
+    inside = audit_record(actor=user, action="division.changed", obj=world.v1)
+    outside = audit_record(actor=user, action="division.changed", obj=seat[role][1])
     client.force_login(user)
     api_own = client.get(f"/api/v1/staff/audit-events/{inside.pk}/")
     api_other = client.get(f"/api/v1/staff/audit-events/{outside.pk}/")
