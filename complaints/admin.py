@@ -18,7 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sunshine.admin_utils import ReadOnlyAdminMixin
+from villages.admin_mixins import ReadOnlyAdminMixin
 from villages.permissions import can
 from villages.workdays import missing_years
 
@@ -433,7 +433,7 @@ class CountyClockAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "county":
-            from sunshine.admin_utils import scoped_division_choices
+            from villages.admin_mixins import scoped_division_choices
 
             kwargs["queryset"] = scoped_division_choices(request, "complaint_category.change").filter(level="county")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -12,7 +12,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from sunshine.api_permissions import HasRolePermission
+from villages.api_permissions import HasRolePermission
 from villages.models import Division
 
 from . import selectors, services

@@ -18,9 +18,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sunshine.admin_utils import JurisdictionAdminMixin
 from sunshine.audit.services import audit_record, diff, snapshot
 from sunshine.identity import InvalidID, normalize_id
+from villages.admin_mixins import JurisdictionAdminMixin
 from villages.models import Division, Level
 from villages.permissions import can
 from villages.selectors import scope_for

@@ -11,8 +11,8 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from sunshine.api_permissions import HasRolePermission
 from sunshine.identity import InvalidID, normalize_id
+from villages.api_permissions import HasRolePermission
 from villages.models import Division
 from villages.selectors import scope_for
 

@@ -157,9 +157,11 @@ def _pct(value):
     return f"{value}%" if value is not None else "—"
 
 
-def township_tables(user, period):
-    """The per-township figures as three tables: timeliness, payout rosters of ``period``, complaints."""
-    figures, categories = selectors.township_figures(user, period=period)
+def township_tables(figures, categories, period):
+    """The per-township figures as three tables: timeliness, payout rosters of ``period``, complaints.
+
+    ``figures, categories`` come from ``portal.selectors.township_figures``, which owns 乡镇统计 because it
+    combines disclosure and complaint figures (this app does not import complaints)."""
     timeliness = Table(
         "timeliness",
         _("公开及时性（近期各期）"),

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sunshine.admin_utils import JurisdictionAdminMixin
+from villages.admin_mixins import JurisdictionAdminMixin
 from villages.models import Division, Level
 from villages.permissions import can
 from villages.selectors import scope_for

@@ -9,7 +9,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from sunshine.api_permissions import HasRolePermission
+from villages.api_permissions import HasRolePermission
 from villages.models import Division
 from villages.selectors import scope_for
 

@@ -1,4 +1,5 @@
-"""Admin pages for inspectors: 异常线索 (anomaly leads) and 乡镇统计 (per-township figures), with Excel exports.
+"""Admin pages for inspectors: 异常线索 (anomaly leads), with Excel exports, and the base of 乡镇统计
+(per-township figures), whose page lives in ``portal.admin`` because it adds complaint figures.
 
 Both are read-only pages behind ``disclosure.anomalies`` (township reviewers and discipline for their
 township, county inspectors and admins for their county). The queries live in ``disclosures.selectors``;
@@ -18,7 +19,7 @@ from sunshine.audit.services import audit_record
 from villages.permissions import can, divisions_with
 
 from . import exports, selectors
-from .models import AnomalyReport, Category, Kind, TownshipReport
+from .models import AnomalyReport, Category, Kind
 
 
 class InspectorPageAdmin(admin.ModelAdmin):
@@ -129,37 +130,6 @@ class AnomalyAdmin(InspectorPageAdmin):
                 },
             )
         return self._xlsx(data, f"anomalies-{kind}")
-
-
-@admin.register(TownshipReport)
-class TownshipFiguresAdmin(InspectorPageAdmin):
-    def _period(self, request):
-        periods, default = selectors.payout_periods(request.user)
-        period = request.GET.get("period", default).strip()[:10]
-        return periods, period
-
-    def page_view(self, request):
-        self._check(request)
-        periods, period = self._period(request)
-        return TemplateResponse(
-            request,
-            "admin/disclosures/township_figures.html",
-            self._context(
-                request,
-                periods=periods,
-                period=period,
-                tables=exports.township_tables(request.user, period),
-                export_url_name="admin:disclosures_townshipreport_export",
-            ),
-        )
-
-    def export_view(self, request, kind):
-        self._check(request)
-        if kind != "townships":
-            raise Http404
-        _periods, period = self._period(request)
-        tables = exports.township_tables(request.user, period)
-        return self._xlsx(exports.xlsx(tables), "township-figures")
 
 
 def _describe(filters):

@@ -364,15 +364,13 @@ class TownshipFigures:
     overdue: int = 0
     pending: int = 0
     rosters: dict = field(default_factory=dict)  # category id → {"rosters", "people", "paid"}
-    complaints: dict | None = None
+    complaints: dict | None = None  # filled by portal (乡镇统计 combines complaint figures), never here
 
 
-def township_figures(user, *, period="", today=None):
-    """Per township in the user's jurisdiction: the disclosure calendar's standing for the recent periods,
-    published payout rosters (count, people, total paid) per category for ``period``, and the complaint
-    figures with their sample sizes. Six queries whatever the number of townships."""
-    from complaints.selectors import township_figures as complaint_figures
-
+def township_disclosure_figures(user, *, period="", today=None):
+    """Per township in the user's jurisdiction: the disclosure calendar's standing for the recent periods
+    and published payout rosters (count, people, total paid) per category for ``period``. Five queries
+    whatever the number of townships. ``portal.selectors.township_figures`` adds the complaint figures."""
     from .calendar import Standing, obligations
 
     townships = list(townships_for(user))
@@ -411,9 +409,6 @@ def township_figures(user, *, period="", today=None):
             cell["rosters"] += row["rosters"]
             cell["people"] += row["people"] or 0
             cell["paid"] += row["paid"] or 0
-    for row in complaint_figures():
-        if row["township_id"] in figures:
-            figures[row["township_id"]].complaints = row
     return list(figures.values()), categories
 
 

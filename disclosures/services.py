@@ -21,7 +21,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sunshine.audit.services import audit_record, audit_record_many, build_event
-from sunshine.hooks import optional_hook
 from sunshine.identity import encrypt, mask_id, person_key
 from villages.models import Level, Role
 from villages.permissions import can
@@ -60,7 +59,6 @@ AUDIT_ACTIONS = {
     "archive": "disclosure.archived",
     "take_down": "disclosure.taken_down",
 }
-UNRESOLVED_OBJECTIONS_HOOK = "complaints.selectors.unresolved_objection_disclosure_ids"
 
 
 def validate_period_and_phase(*, category, period, phase):
@@ -505,15 +503,12 @@ def anonymize_disclosure(disclosure):
 # --- periodic work ---------------------------------------------------------------------------
 
 
-def unresolved_objection_ids(disclosure_ids):
-    hook = optional_hook(UNRESOLVED_OBJECTIONS_HOOK)
-    if hook is None or not disclosure_ids:
-        return set()
-    return set(hook(list(disclosure_ids)))
-
-
-def disclosures_tick(*, now=None):
+def disclosures_tick(*, unresolved_objections, now=None):
     """Confirm pre rosters whose objection window has closed without unanswered objections.
+
+    ``unresolved_objections(disclosure_ids)`` answers which of them still have objections waiting for
+    an answer (complaints know, this app does not); the caller passes it explicitly, so a tick cannot
+    confirm a roster merely because nobody asked.
 
     Idempotent and safe to run twice at once: the rows are locked and re-checked, and each
     confirmation writes one event (bulk-inserted).
@@ -526,7 +521,7 @@ def disclosures_tick(*, now=None):
             .filter(status__in=move.sources, phase=Phase.PRE, objection_ends_at__lte=now)
             .order_by("pk")
         )
-        blocked = unresolved_objection_ids([d.pk for d in due])
+        blocked = set(unresolved_objections([d.pk for d in due])) if due else set()
         ready = [d for d in due if d.pk not in blocked]
         Disclosure.objects.filter(pk__in=[d.pk for d in ready]).update(
             status=move.target, confirmed_at=now, updated_at=now

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "villages",
     "disclosures",
     "complaints",
+    "portal",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,7 @@ from . import views
 admin.site.site_header = "阳光村务管理后台"
 admin.site.site_title = "阳光村务管理后台"
 admin.site.index_title = "工作台"
+admin.site.empty_value_display = "—"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -27,6 +28,7 @@ urlpatterns = [
     path("complaints/", include("complaints.urls")),
     path("", include("disclosures.urls")),
     path("", include("villages.urls")),
+    path("", include("portal.urls")),
 ]
 
 if settings.DEBUG:

@@ -5,11 +5,13 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from sunshine.admin_utils import JurisdictionAdminMixin, scoped_division_choices
-from villages.permissions import can, divisions_with
-
-from . import services
+from . import (
+    audit_admin,  # noqa: F401  (registers the audit log's admin page)
+    services,
+)
+from .admin_mixins import JurisdictionAdminMixin, scoped_division_choices
 from .models import CalendarDay, Division, Membership, StaffRelative, VillageCadre
+from .permissions import can, divisions_with
 
 
 class MembershipInline(admin.TabularInline):

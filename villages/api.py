@@ -1,8 +1,7 @@
 import django_filters
 from rest_framework import viewsets
 
-from sunshine.api_permissions import HasRolePermission
-
+from .api_permissions import HasRolePermission
 from .models import Division, Membership
 from .selectors import scope_for
 from .serializers import DivisionSerializer, MembershipSerializer

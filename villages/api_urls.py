@@ -1,8 +1,7 @@
 from rest_framework.routers import DefaultRouter
 
-from sunshine.audit.api import AuditEventViewSet
-
 from .api import DivisionViewSet, MembershipViewSet
+from .audit_api import AuditEventViewSet
 
 router = DefaultRouter()
 router.register("divisions", DivisionViewSet, basename="division")

@@ -6,5 +6,4 @@ app_name = "villages"
 urlpatterns = [
     path("", views.home, name="home"),
     path("t/<str:code>/", views.township_detail, name="township"),
-    path("v/<str:code>/", views.village_detail, name="village"),
 ]

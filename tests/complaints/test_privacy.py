@@ -52,7 +52,7 @@ def test_no_identity_or_metadata_on_any_public_output(client, world, cat, clerk_
 
     start = [
         "/",
-        reverse("villages:village", args=[world.v1.code]),
+        reverse("portal:village", args=[world.v1.code]),
         reverse("complaints:new"),
         reverse("complaints:track"),
         reverse("complaints:results"),

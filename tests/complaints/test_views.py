@@ -167,7 +167,7 @@ def test_results_query_count_does_not_grow(rows, client, world, cat, clerk_v1, d
 
 def test_village_section_on_public_village_page(client, world, cat, clerk_v1):
     closed(world, cat, clerk_v1, summary="垃圾清运了")
-    html = client.get(reverse("villages:village", args=[world.v1.code])).content.decode()
+    html = client.get(reverse("portal:village", args=[world.v1.code])).content.decode()
     assert "我要留言" in html and f"?village={world.v1.code}" in html and "垃圾清运了" in html
 
 

@@ -41,7 +41,7 @@ def test_two_ticks_at_once_confirm_each_window_once(transactional_db, world, cat
     def run():
         try:
             barrier.wait()
-            results.append(s.disclosures_tick(now=later))
+            results.append(s.disclosures_tick(unresolved_objections=lambda ids: set(), now=later))
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
@@ -61,8 +61,9 @@ def test_two_ticks_at_once_confirm_each_window_once(transactional_db, world, cat
 
 
 def test_a_real_objection_keeps_the_window_from_closing(world, categories, crew):
-    complaints = pytest.importorskip("complaints.services")
+    from complaints import services as complaints
     from complaints.models import ComplaintCategory
+    from portal.tick import close_objection_windows
 
     disclosure = published_roster(*crew, world.v1, categories["dibao"])
     other = published_roster(*crew, world.v1, categories["tekun"])
@@ -73,7 +74,7 @@ def test_a_real_objection_keeps_the_window_from_closing(world, categories, crew)
     complaints.complaint_submit(
         category=objection, village=world.v1, text="张三家有小汽车，不符合低保条件", disclosure=disclosure
     )
-    assert s.disclosures_tick(now=timezone.now() + dt.timedelta(days=8)).startswith("1 confirmed, 1 waiting")
+    assert close_objection_windows(now=timezone.now() + dt.timedelta(days=8)).startswith("1 confirmed, 1 waiting")
     disclosure.refresh_from_db()
     other.refresh_from_db()
     assert (disclosure.status, other.status) == (Status.PUBLISHED, Status.CONFIRMED)

@@ -239,26 +239,40 @@ def test_empty_roster_cannot_be_submitted(world, categories, clerk_v1):
         s.disclosure_submit(disclosure=revision.disclosure, actor=clerk_v1)
 
 
-def test_tick_confirms_after_window_unless_objections(world, categories, crew, monkeypatch):
+def test_tick_confirms_after_window_unless_objections(world, categories, crew):
     first = published_roster(*crew, world.v1, categories["dibao"])
     second = published_roster(*crew, world.v1, categories["tekun"])
     later = timezone.now() + dt.timedelta(days=8)
-    assert "0 confirmed" in s.disclosures_tick()
-    monkeypatch.setattr(s, "optional_hook", lambda dotted: lambda ids: {second.pk})
-    assert s.disclosures_tick(now=later).startswith("1 confirmed, 1 waiting")
+
+    def tick(now=None):  # complaints answer that ``second`` still has an objection waiting
+        return s.disclosures_tick(unresolved_objections=lambda ids: {second.pk} & set(ids), now=now)
+
+    assert "0 confirmed" in tick()
+    assert tick(now=later).startswith("1 confirmed, 1 waiting")
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.status, second.status) == (Status.CONFIRMED, Status.PUBLISHED)
-    assert s.disclosures_tick(now=later).startswith("0 confirmed")  # idempotent
+    assert tick(now=later).startswith("0 confirmed")  # idempotent
     assert AuditEvent.objects.filter(action="disclosure.confirmed").count() == 1
 
 
-def test_tick_without_complaints_hook_treats_objections_as_none(world, categories, crew, monkeypatch):
-    disclosure = published_roster(*crew, world.v1, categories["dibao"])
-    monkeypatch.setattr(s, "optional_hook", lambda dotted: None)
-    s.disclosures_tick(now=timezone.now() + dt.timedelta(days=8))
-    disclosure.refresh_from_db()
-    assert disclosure.status == Status.CONFIRMED
+def test_tick_asks_about_objections_only_for_rosters_whose_window_closed(world, categories, crew):
+    closed = published_roster(*crew, world.v1, categories["dibao"])
+    asked = []
+
+    def no_objections(ids):
+        asked.append(sorted(ids))
+        return set()
+
+    s.disclosures_tick(unresolved_objections=no_objections)  # the window is still open: nothing to ask
+    s.disclosures_tick(unresolved_objections=no_objections, now=timezone.now() + dt.timedelta(days=8))
+    closed.refresh_from_db()
+    assert asked == [[closed.pk]] and closed.status == Status.CONFIRMED
+
+
+def test_tick_needs_to_be_told_who_answers_objections(world):
+    with pytest.raises(TypeError, match="unresolved_objections"):
+        s.disclosures_tick()
 
 
 def test_retention_sweep_takes_down_and_anonymizes(world, categories, crew):

@@ -102,7 +102,7 @@ def test_objection_link_only_during_window(client, world, categories, crew):
     disclosure = published_roster(*crew, world.v1, categories["dibao"])
     page = text(client.get(disclosure_url(disclosure)))
     assert f"/complaints/new/?disclosure={disclosure.pk}" in page and "我有异议" in page
-    s.disclosures_tick(now=timezone.now() + dt.timedelta(days=8))
+    s.disclosures_tick(unresolved_objections=lambda ids: set(), now=timezone.now() + dt.timedelta(days=8))
     page = text(client.get(disclosure_url(disclosure)))
     assert "我有异议" not in page and "公示期已于" in page
 

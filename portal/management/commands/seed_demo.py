@@ -1,14 +1,24 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from sunshine.hooks import optional_hook
+from complaints import demo as complaints_demo
+from disclosures import demo as disclosures_demo
+from portal.tick import close_objection_windows
 from villages.demo import DEMO_PASSWORD, seed_divisions_and_staff
+from villages.workdays import seed_calendar
+
+
+def close_old_objection_windows():
+    """The demo's older notices have had their objection window; confirm them (no line of its own)."""
+    close_objection_windows()
+
 
 # Each app seeds its own demo data after the divisions exist; every step is idempotent.
 DEMO_STEPS = [
-    "villages.workdays.seed_calendar",
-    "disclosures.demo.seed",
-    "complaints.demo.seed",
+    seed_calendar,
+    disclosures_demo.seed,
+    close_old_objection_windows,
+    complaints_demo.seed,
 ]
 
 
@@ -18,10 +28,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         with transaction.atomic():
             logins = seed_divisions_and_staff()
-        for dotted in DEMO_STEPS:
-            step = optional_hook(dotted)
-            if step is None:
-                continue  # that app has no demo data yet
+        for step in DEMO_STEPS:
             summary = step()
             if summary:
                 self.stdout.write(str(summary))

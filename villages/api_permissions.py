@@ -2,7 +2,7 @@
 
 from rest_framework.permissions import BasePermission
 
-from villages.permissions import can
+from .permissions import can
 
 
 class HasRolePermission(BasePermission):

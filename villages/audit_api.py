@@ -1,11 +1,13 @@
+"""The staff API over the audit log, scoped by jurisdiction (which is why it lives in ``villages``)."""
+
 import django_filters
 from rest_framework import viewsets
 
-from sunshine.api_permissions import HasRolePermission
-from villages.selectors import scope_for
+from sunshine.audit.models import AuditEvent
+from sunshine.audit.serializers import AuditEventSerializer
 
-from .models import AuditEvent
-from .serializers import AuditEventSerializer
+from .api_permissions import HasRolePermission
+from .selectors import scope_for
 
 
 class AuditEventFilter(django_filters.FilterSet):

@@ -1,18 +1,18 @@
 """Jurisdiction scoping shared by every ModelAdmin.
 
 Permissions come from ``villages.permissions`` (role table), never from
-Django's per-model permissions, so one table decides everywhere.
+Django's per-model permissions, so one table decides everywhere. It lives in
+``villages`` because jurisdiction is this app's business; the other apps import it.
 """
 
 from urllib.parse import urlencode
 
-from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
-from villages.permissions import can
-from villages.selectors import divisions_visible_to, scope_for
+from .permissions import can
+from .selectors import divisions_visible_to, scope_for
 
 
 class JurisdictionAdminMixin:
@@ -71,6 +71,3 @@ class ReadOnlyAdminMixin:
 
 def scoped_division_choices(request, perm):
     return divisions_visible_to(request.user, perm)
-
-
-admin.site.empty_value_display = "—"

@@ -1,0 +1,32 @@
+"""The periodic steps ``python manage.py tick`` runs, as imported callables.
+
+A step that is renamed or removed is an ImportError when Django starts (the command module imports
+this one), never a step that silently stops running. Each step is idempotent, safe to run twice at
+once, takes no arguments and returns a short summary.
+"""
+
+from complaints.notifications import deliver_outbox
+from complaints.selectors import unresolved_objection_disclosure_ids
+from complaints.services import complaints_tick
+from disclosures.importer.services import roster_import_tick
+from disclosures.services import disclosures_tick, retention_sweep
+from sunshine.audit.services import seal_pending
+
+
+def close_objection_windows(*, now=None):
+    """Confirm pre rosters whose objection window has closed, unless an objection is still unanswered."""
+    return disclosures_tick(unresolved_objections=unresolved_objection_disclosure_ids, now=now)
+
+
+TICK_STEPS = [
+    close_objection_windows,
+    retention_sweep,  # take down rosters past retention
+    complaints_tick,  # deadlines and escalation
+    deliver_outbox,  # notifications
+    roster_import_tick,  # roster import: background validation, expiry
+    seal_pending,  # chain new audit events (last, so it seals what the other steps wrote)
+]
+
+
+def step_name(step):
+    return f"{step.__module__}.{step.__qualname__}"
