@@ -113,7 +113,8 @@ def test_audit_verify_command_reports_an_intact_chain(events, capsys):
 def test_inspector_browses_events_in_the_admin_and_cannot_change_them(client, events, inspector, world):
     client.force_login(inspector)
     page = client.get("/admin/audit/auditevent/?action=division.changed")
-    assert page.status_code == 200 and page.content.decode().count("division.changed") >= 5
+    assert page.status_code == 200 and page.context["cl"].result_count == 5
+    assert '<td class="field-action_display">修改区划</td>' in page.content.decode()  # the label, not the code
     detail = client.get(f"/admin/audit/auditevent/{events[0].pk}/change/")
     assert detail.status_code == 200 and "第0步" in detail.content.decode()
     assert client.post(f"/admin/audit/auditevent/{events[0].pk}/change/", {"reason": "x"}).status_code == 403
@@ -131,3 +132,21 @@ def test_history_button_opens_the_objects_audit_trail(client, world, inspector, 
     response = client.get(f"/admin/villages/division/{world.v1.pk}/history/", follow=True)
     actions = {event.action for event in response.context["cl"].result_list}
     assert actions == {"division.changed"}
+
+
+def test_the_action_filter_offers_labels_and_finds_legacy_codes(client, events, inspector, world, county_admin):
+    from sunshine.audit.services import build_event
+
+    legacy = build_event(actor=county_admin, action="division.changed", obj=world.v1)
+    legacy.action = "disclosure.submit"  # written before the registry existed; build_event now refuses it
+    legacy.save()
+    client.force_login(inspector)
+    page = client.get("/admin/audit/auditevent/")
+    html = page.content.decode()
+    assert "?action=division.changed" in html and "修改区划" in html
+    assert "?action=disclosure.submit" in html and "提交审核（旧代码 disclosure.submit）" in html
+    assert client.get("/admin/audit/auditevent/?action=disclosure.submitted").context["cl"].result_count == 1
+    assert client.get("/admin/audit/auditevent/?action=disclosure.submit").context["cl"].result_count == 1
+    assert client.get("/admin/audit/auditevent/?action=division.changed").context["cl"].result_count == 5
+    detail = client.get(f"/admin/audit/auditevent/{legacy.pk}/change/").content.decode()
+    assert "提交审核（disclosure.submit）" in detail
