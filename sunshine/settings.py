@@ -11,6 +11,7 @@ with ``ImproperlyConfigured`` naming the variable, instead of silently falling
 back to a default.
 """
 
+import math
 import os
 from pathlib import Path
 
@@ -59,7 +60,9 @@ def _number(name, default, kind, description, minimum):
     try:
         number = kind(value)
     except ValueError:
-        raise ImproperlyConfigured(f"{name}={value!r} is not {description}.") from None
+        number = None
+    if number is None or not math.isfinite(number):  # float() also takes "nan" and "inf"
+        raise ImproperlyConfigured(f"{name}={value!r} is not {description}.")
     if number < minimum:
         raise ImproperlyConfigured(f"{name}={value!r} must be at least {minimum}.")
     return number

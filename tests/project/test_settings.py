@@ -203,6 +203,8 @@ def test_anything_else_is_refused_naming_the_variable(load_settings, name, value
         ("ROSTER_IMPORT_MAX_ROWS", "0", "ROSTER_IMPORT_MAX_ROWS='0' must be at least 1."),
         ("IDENTITY_HASH_KEY_ID", "one", "IDENTITY_HASH_KEY_ID='one' is not a whole number."),
         ("OPEN311_MAX_DISTANCE_KM", "5km", "OPEN311_MAX_DISTANCE_KM='5km' is not a number."),
+        ("OPEN311_MAX_DISTANCE_KM", "inf", "OPEN311_MAX_DISTANCE_KM='inf' is not a number."),
+        ("OPEN311_MAX_DISTANCE_KM", "nan", "OPEN311_MAX_DISTANCE_KM='nan' is not a number."),
         ("LOG_LEVEL", "verbose", "LOG_LEVEL='verbose' is not one of: DEBUG, INFO, WARNING, ERROR, CRITICAL."),
     ],
 )
