@@ -9,7 +9,7 @@ import datetime
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -366,10 +366,8 @@ class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("导出所选为 Excel"))
     def export_xlsx(self, request, queryset):
-        data = exports.complaints_xlsx(queryset.select_related("category", "village", "township", "division"))
-        response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        response["Content-Disposition"] = 'attachment; filename="complaints.xlsx"'
-        return response
+        queryset = queryset.select_related("category", "village", "township", "division")
+        return exports.ComplaintExporter(queryset).response("xlsx")
 
 
 @admin.register(ComplaintCategory)

@@ -48,7 +48,7 @@ class MemorySmsBackend(SmsBackend):
 
 
 def sms_backend():
-    dotted = getattr(settings, "COMPLAINTS_SMS_BACKEND", "complaints.notifications.ConsoleSmsBackend")
+    dotted = settings.COMPLAINTS_SMS_BACKEND
     return import_string(dotted)()
 
 

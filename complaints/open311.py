@@ -234,7 +234,7 @@ def open311(*methods):
 def discovery(request, fmt):
     data = {
         "changeset": CHANGESET,
-        "contact": getattr(settings, "OPEN311_CONTACT", settings.DEFAULT_FROM_EMAIL),
+        "contact": settings.OPEN311_CONTACT,
         "key_service": "县管理员在后台“Open311 密钥”中签发，或运行 python manage.py open311_key 名称",
         "endpoints": [
             {

@@ -20,7 +20,7 @@ DEFAULT_LIMITS = {
 
 
 def limits():
-    return {**DEFAULT_LIMITS, **getattr(settings, "COMPLAINTS_RATE_LIMITS", {})}
+    return {**DEFAULT_LIMITS, **settings.COMPLAINTS_RATE_LIMITS}
 
 
 def _hit(scope, ident):

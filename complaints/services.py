@@ -817,7 +817,7 @@ def complaints_tick(*, now=None):
         _tick_lock()
         due = Complaint.objects.filter(overdue_q(now))
         deadlines = _county_deadlines(now)
-        if connection.vendor == "postgresql" and not getattr(settings, "COMPLAINTS_TICK_PYTHON", False):
+        if connection.vendor == "postgresql" and not settings.COMPLAINTS_TICK_PYTHON:
             escalated, notices = _escalate_overdue_sql(now, deadlines)
         else:
             escalated, notices = _escalate_overdue_python(now, deadlines)

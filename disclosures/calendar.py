@@ -19,7 +19,7 @@ LOOKBACK = {Cadence.MONTHLY: 3, Cadence.QUARTERLY: 2, Cadence.YEARLY: 1}
 
 
 def grace_days():
-    return getattr(settings, "DISCLOSURE_GRACE_DAYS", 10)
+    return settings.DISCLOSURE_GRACE_DAYS
 
 
 def _month_start(year, month):

@@ -1,21 +1,21 @@
-"""The inspectors' lists as tables: shown on the admin pages and exported to Excel (openpyxl).
+"""The inspectors' lists as tables: shown on the admin pages and exported (``sunshine.exports``).
 
 Names and masked IDs only: the entries are loaded without their encrypted ID or bank account, so
-neither can reach a page or a workbook.
+neither can reach a page or a workbook. A name typed as a formula (``=HYPERLINK(…)``) is exported as
+text by the exporter base.
 """
 
-import io
 from dataclasses import dataclass, field
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl import Workbook
+
+from sunshine.exports import XLSX as XLSX  # re-exported: the import template and the import API name it here
+from sunshine.exports import ListExporter, Sheet
 
 from . import selectors
 from .models import Phase, RevisionState
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass
@@ -211,19 +211,27 @@ def township_tables(figures, categories, period):
     return [timeliness, payouts, complaints]
 
 
-INVALID_SHEET_CHARS = set("\\/?*[]:")
+class TablesExporter(ListExporter):
+    """Tables as one export, one sheet each: a filters line, the headers, every row (not only those shown)."""
+
+    def __init__(self, tables, *, filters_line="", title="", identifier="export"):
+        self.tables = tables
+        self.filters_line = filters_line
+        self.title = title
+        self.identifier = identifier
+
+    def sheets(self):
+        preamble = [[self.filters_line]] if self.filters_line else []
+        for table in self.tables:
+            yield Sheet(table.title, table.headers, (cells for cells, _url in table.rows), preamble)
+
+
+def anomaly_export(table, filters_line):
+    """One anomaly list with the filters it was taken with (file 异常线索-<list>)."""
+    title = _("异常线索-%(list)s") % {"list": table.title}
+    return TablesExporter([table], filters_line=filters_line, title=title, identifier=f"anomalies-{table.kind}")
 
 
 def xlsx(tables, filters_line=""):
-    """One sheet per table: a filters line, the headers, every row (not only the rows shown on the page)."""
-    workbook = Workbook(write_only=True)
-    for table in tables:
-        sheet = workbook.create_sheet("".join(c for c in table.title if c not in INVALID_SHEET_CHARS)[:31])
-        if filters_line:
-            sheet.append([filters_line])
-        sheet.append(table.headers)
-        for cells, _url in table.rows:
-            sheet.append(cells)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    """The tables as an .xlsx workbook (bytes), one sheet each."""
+    return TablesExporter(tables, filters_line=filters_line).xlsx()

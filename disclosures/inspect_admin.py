@@ -9,13 +9,14 @@ the tables in ``disclosures.exports``. A township outside the user's jurisdictio
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sunshine.audit.services import audit_record
+from sunshine.exports import attachment
 from villages.permissions import can, divisions_with
 
 from . import exports, selectors
@@ -71,10 +72,8 @@ class InspectorPageAdmin(admin.ModelAdmin):
         }
 
     def _xlsx(self, data, name):
-        response = HttpResponse(data, content_type=exports.XLSX)
-        stamp = timezone.localdate().strftime("%Y%m%d")
-        response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.xlsx"'
-        return response
+        """Download as the page's own title (乡镇统计-<date>.xlsx); ``name`` is the ASCII name for old clients."""
+        return attachment(data, fmt="xlsx", filename=str(self.opts.verbose_name_plural), fallback=name)
 
 
 @admin.register(AnomalyReport)
@@ -113,7 +112,7 @@ class AnomalyAdmin(InspectorPageAdmin):
             raise Http404
         filters = self._filters(request)
         table = exports.anomaly_table(kind, request.user, filters)
-        data = exports.xlsx([table], filters_line=_describe(filters))
+        response = exports.anomaly_export(table, _describe(filters)).response("xlsx")
         with transaction.atomic():
             # Names of people leave the system in this file: who took which list, with which filters.
             audit_record(
@@ -129,7 +128,7 @@ class AnomalyAdmin(InspectorPageAdmin):
                     "township": filters.township.pk if filters.township else None,
                 },
             )
-        return self._xlsx(data, f"anomalies-{kind}")
+        return response
 
 
 def _describe(filters):

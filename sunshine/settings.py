@@ -2,57 +2,147 @@
 
 Development needs nothing set (SQLite, console e-mail, local memory cache).
 ``SUNSHINE_ENV=production`` is strict: it refuses to start without a secret key,
-allowed hosts and an identity hash key, and passes ``check --deploy`` cleanly.
+allowed hosts, an identity hash key and field encryption keys, refuses the
+development default keys, and passes ``check --deploy`` cleanly.
+
+Values are parsed strictly (fail closed): an unknown environment name, a boolean
+that is not a true/false spelling or a number that does not parse stops start-up
+with ``ImproperlyConfigured`` naming the variable, instead of silently falling
+back to a default.
 """
 
+import math
 import os
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+ENVIRONMENTS = ("development", "production")
+TRUE_SPELLINGS = frozenset({"1", "true", "yes", "on"})
+FALSE_SPELLINGS = frozenset({"0", "false", "no", "off"})
+# Development defaults: convenient locally, refused in production (anyone can read them here).
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me-0123456789-abcdefghijklmnop"
+DEV_IDENTITY_HASH_KEY = "dev-only-identity-key"
+DEV_FIELD_ENCRYPTION_KEY = "ZGV2LW9ubHktZmllbGQta2V5LWNoYW5nZS1tZS0wMDA="
 
 
 def env(name, default=None):
     return os.environ.get(name, default)
 
 
+def _set(name):
+    """The variable's value, or None when it is unset or empty (empty means "use the default")."""
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
 def env_bool(name, default=False):
-    value = os.environ.get(name)
-    if value is None or value == "":
+    value = _set(name)
+    if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value.lower() in TRUE_SPELLINGS:
+        return True
+    if value.lower() in FALSE_SPELLINGS:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={value!r} is not a boolean; use one of 1/0, true/false, yes/no, on/off (or leave it empty)."
+    )
+
+
+def _number(name, default, kind, description, minimum):
+    value = _set(name)
+    if value is None:
+        return default
+    try:
+        number = kind(value)
+    except ValueError:
+        number = None
+    if number is None or not math.isfinite(number):  # float() also takes "nan" and "inf"
+        raise ImproperlyConfigured(f"{name}={value!r} is not {description}.")
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name}={value!r} must be at least {minimum}.")
+    return number
+
+
+def env_int(name, default, minimum=0):
+    return _number(name, default, int, "a whole number", minimum)
+
+
+def env_float(name, default, minimum=0.0):
+    return _number(name, default, float, "a number", minimum)
+
+
+def env_choice(name, default, choices):
+    value = _set(name) or default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={value!r} is not one of: {', '.join(choices)}.")
+    return value
 
 
 def env_list(name, default=""):
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
-SUNSHINE_ENV = env("SUNSHINE_ENV", "development")
-PRODUCTION = SUNSHINE_ENV == "production"
+def _check_fernet_keys(keys):
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"FIELD_ENCRYPTION_KEYS: key {position} is not a Fernet key (32 url-safe base64-encoded bytes)."
+            ) from None
 
-if PRODUCTION:
-    missing = [name for name in ("SECRET_KEY", "ALLOWED_HOSTS", "IDENTITY_HASH_KEY") if not env(name)]
+
+def _refuse_half_configured_production():
+    required = ("SECRET_KEY", "ALLOWED_HOSTS", "IDENTITY_HASH_KEY", "FIELD_ENCRYPTION_KEYS")
+    missing = [name for name in required if _set(name) is None]
     if missing:
         raise ImproperlyConfigured(
             "SUNSHINE_ENV=production refuses to start without "
             + ", ".join(missing)
             + ". Set them in the environment (see README, 'Configuration')."
         )
+    development_keys = [
+        name
+        for name, dev in (("SECRET_KEY", DEV_SECRET_KEY), ("IDENTITY_HASH_KEY", DEV_IDENTITY_HASH_KEY))
+        if env(name).strip() == dev
+    ]
+    if DEV_FIELD_ENCRYPTION_KEY in env_list("FIELD_ENCRYPTION_KEYS"):  # anywhere in the list: it could still decrypt
+        development_keys.append("FIELD_ENCRYPTION_KEYS")
+    if development_keys:
+        raise ImproperlyConfigured(
+            "SUNSHINE_ENV=production refuses the development default of "
+            + ", ".join(development_keys)
+            + ": generate new keys (see README, 'Configuration')."
+        )
+    if _set("IDENTITY_HASH_KEY") == _set("SECRET_KEY"):
+        # Rotating SECRET_KEY (sessions, tokens) must never break matching of ID numbers.
+        raise ImproperlyConfigured("SUNSHINE_ENV=production refuses IDENTITY_HASH_KEY equal to SECRET_KEY.")
 
-SECRET_KEY = env("SECRET_KEY", "dev-only-insecure-key-change-me-0123456789-abcdefghijklmnop")
+
+# development | production (no fallback: a typo such as "prod" must not start a lax development server).
+SUNSHINE_ENV = env_choice("SUNSHINE_ENV", "development", ENVIRONMENTS)
+PRODUCTION = SUNSHINE_ENV == "production"
+
+if PRODUCTION:
+    _refuse_half_configured_production()
+
+SECRET_KEY = env("SECRET_KEY", DEV_SECRET_KEY)
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # Identity hashing has its own key so that rotating SECRET_KEY never breaks matching.
-IDENTITY_HASH_KEY = env("IDENTITY_HASH_KEY", "dev-only-identity-key")
-IDENTITY_HASH_KEY_ID = int(env("IDENTITY_HASH_KEY_ID", "1"))
+IDENTITY_HASH_KEY = env("IDENTITY_HASH_KEY", DEV_IDENTITY_HASH_KEY)
+# Stored beside each person_key, so a later key change can tell old hashes from new ones.
+IDENTITY_HASH_KEY_ID = env_int("IDENTITY_HASH_KEY_ID", 1, minimum=1)
 # Comma-separated Fernet keys, newest first (MultiFernet: rotate by prepending).
-FIELD_ENCRYPTION_KEYS = env_list(
-    "FIELD_ENCRYPTION_KEYS", "" if PRODUCTION else "ZGV2LW9ubHktZmllbGQta2V5LWNoYW5nZS1tZS0wMDA="
-)
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", DEV_FIELD_ENCRYPTION_KEY)
+_check_fernet_keys(FIELD_ENCRYPTION_KEYS)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -109,7 +199,7 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=int(env("DB_CONN_MAX_AGE", "60")),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -180,7 +270,7 @@ EMAIL_BACKEND = env(
     else "django.core.mail.backends.console.EmailBackend",
 )
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(env("EMAIL_PORT", "25"))
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
@@ -227,29 +317,41 @@ if PRODUCTION and not INSECURE_HTTP:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
 # Upload limits (bytes / rows); the roster importer reads these.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-ROSTER_IMPORT_MAX_BYTES = int(env("ROSTER_IMPORT_MAX_BYTES", str(30 * 1024 * 1024)))
-ROSTER_IMPORT_MAX_ROWS = int(env("ROSTER_IMPORT_MAX_ROWS", "200000"))
-ROSTER_IMPORT_PREVIEW_HOURS = int(env("ROSTER_IMPORT_PREVIEW_HOURS", "24"))
+ROSTER_IMPORT_MAX_BYTES = env_int("ROSTER_IMPORT_MAX_BYTES", 30 * 1024 * 1024, minimum=1)
+ROSTER_IMPORT_MAX_ROWS = env_int("ROSTER_IMPORT_MAX_ROWS", 200000, minimum=1)
+ROSTER_IMPORT_PREVIEW_HOURS = env_int("ROSTER_IMPORT_PREVIEW_HOURS", 24, minimum=1)
 # Files with at most this many rows are validated inside the upload request; larger ones in the
 # background with a progress display.
-ROSTER_IMPORT_SYNC_ROWS = int(env("ROSTER_IMPORT_SYNC_ROWS", "3000"))
+ROSTER_IMPORT_SYNC_ROWS = env_int("ROSTER_IMPORT_SYNC_ROWS", 3000)
 
 # Rate limits for public intake (complaints); kiosk addresses are exempt.
 RATELIMIT_KIOSK_ADDRESSES = env_list("RATELIMIT_KIOSK_ADDRESSES")
+# Overrides of complaints.ratelimit.DEFAULT_LIMITS: {"phone"|"session"|"address": (count, seconds)}.
+COMPLAINTS_RATE_LIMITS = {}
 
+# Complaints: dotted path of the SMS backend (a class with send(phone, text)).
+COMPLAINTS_SMS_BACKEND = "complaints.notifications.ConsoleSmsBackend"
+# True runs the portable (Python) deadline tick on PostgreSQL too, instead of its single SQL statement.
+COMPLAINTS_TICK_PYTHON = False
+# Disclosures: days after a period ends before a missing disclosure counts as overdue.
+DISCLOSURE_GRACE_DAYS = 10
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
+    "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "WARNING", LOG_LEVELS)},
 }
 
 # Open311: a report sent as lat/long is filed under the nearest village centroid within this distance.
-OPEN311_MAX_DISTANCE_KM = float(env("OPEN311_MAX_DISTANCE_KM", "5"))
+OPEN311_MAX_DISTANCE_KM = env_float("OPEN311_MAX_DISTANCE_KM", 5.0)
+# Open311 discovery: the contact address it publishes.
+OPEN311_CONTACT = DEFAULT_FROM_EMAIL

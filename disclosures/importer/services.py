@@ -68,7 +68,7 @@ STALE_AFTER = datetime.timedelta(minutes=30)
 
 def sync_rows():
     """Files with at most this many rows are validated inside the upload request."""
-    return getattr(settings, "ROSTER_IMPORT_SYNC_ROWS", 3000)
+    return settings.ROSTER_IMPORT_SYNC_ROWS
 
 
 def _move(job, status, **fields):
@@ -431,7 +431,7 @@ def _insert_rows(revision, validated, category):
     field at its default, so a field added to RosterEntry later cannot be silently skipped.
     """
     _fill_person_keys(validated)
-    key_id = getattr(settings, "IDENTITY_HASH_KEY_ID", 1)
+    key_id = settings.IDENTITY_HASH_KEY_ID
     stores_full = category.stores_full_id
     fields = {f.name: f for f in RosterEntry._meta.concrete_fields if not f.primary_key}
     others = [f for name, f in fields.items() if name not in COMPUTED and name not in dict(ENTRY_ATTRIBUTES)]
