@@ -86,7 +86,7 @@ def test_correction_is_marked_and_every_revision_stays_readable(client, world, c
     revision = s.disclosure_open_correction(actor=clerk, disclosure=disclosure, reason="金额录入错误")
     s.revision_replace_entries(actor=clerk, revision=revision, entries=[entry("张三", 550, id_number=IDS[0])])
     s.disclosure_submit(disclosure=disclosure, actor=clerk)
-    assert "550" not in text(client.get(disclosure_url(disclosure)))  # not public while in review
+    assert "550.00" not in text(client.get(disclosure_url(disclosure)))  # not public while in review
     from tests.disclosures.helpers import approve_and_publish
 
     approve_and_publish(disclosure, reviewer, discipline)
