@@ -44,6 +44,15 @@ def _clean_text(text):
     return text
 
 
+def _check_request(village, photos, entered_by):
+    if village.level != Level.VILLAGE:
+        raise ValidationError({"village": _("请选择村。")})
+    if len(photos) > MAX_PHOTOS:
+        raise ValidationError({"photos": _("最多上传 3 张照片。")})
+    if entered_by is not None and not can(entered_by, "complaint.intake", village):
+        raise PermissionDenied(_("您无权为该村代录留言。"))
+
+
 def _cadre_named_in(village, text):
     """An active listed cadre of ``village`` named in ``text`` (naming one counts as concerning cadres)."""
     for cadre in VillageCadre.objects.filter(division=village, is_active=True).only("pk", "name", "division_id"):
@@ -154,12 +163,7 @@ def complaint_submit(
     ``entered_by``: staff entering a complaint received by phone or in person.
     """
     text = _clean_text(text)
-    if village.level != Level.VILLAGE:
-        raise ValidationError({"village": _("请选择村。")})
-    if len(photos) > MAX_PHOTOS:
-        raise ValidationError({"photos": _("最多上传 3 张照片。")})
-    if entered_by is not None and not can(entered_by, "complaint.intake", village):
-        raise PermissionDenied(_("您无权为该村代录留言。"))
+    _check_request(village, photos, entered_by)
     if named_cadre is None and not concerns_cadres:
         named_cadre = _cadre_named_in(village, text)
     person_key = _check_links(village, disclosure, roster_entry, named_cadre)
