@@ -1,7 +1,9 @@
 """Staff queues: jurisdiction-scoped, open and overdue first, deadline shown.
 
-The change page is read-only (details, identity for the handler, timeline); every
-move is an intermediate page asking for what the move needs and calling its service.
+The change page is read-only (details, identity for the handler, timeline). Its buttons and the
+move pages are generated from the move table (``complaints.models.MOVES``): one button per move
+the viewer may take on this complaint now; each page asks for what the move needs
+(``forms.MOVE_FORMS``) and takes it through ``complaints.moves.transition``.
 """
 
 import contextvars

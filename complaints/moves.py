@@ -118,9 +118,9 @@ def _clean_inputs(move, data):
 
 def transition(complaint, move, actor, *, now=None, **data):
     """Take ``move`` on ``complaint`` as ``actor`` (None: the filer). Returns the saved complaint."""
-    if move not in MOVES:
-        raise ValueError(f"unknown complaint move: {move}")
-    spec = MOVES[move]
+    spec = MOVES.get(move)
+    if spec is None or not spec.offered:
+        raise ValueError(f"not a move one can take directly: {move}")
     inputs = _clean_inputs(spec, data)
     now = now or timezone.now()
     with transaction.atomic():

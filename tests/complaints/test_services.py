@@ -284,3 +284,10 @@ def test_moves_that_keep_the_state_write_one_event_each(move, kwargs, file_compl
     events = AuditEvent.objects.filter(action=MOVE_TABLE[move].action, object_id=str(c.pk))
     assert events.count() == 1
     assert set(events.get().changes) <= set(MOVE_TABLE[move].fields)
+
+
+def test_reopen_is_taken_only_through_the_filers_rating(file_complaint, clerk_v1):
+    c = to_state(file_complaint("environment"), clerk_v1, Status.REPLIED)
+    with pytest.raises(ValueError):
+        services.transition(c, "reopen", None)
+    assert Complaint.objects.get(pk=c.pk).status == Status.REPLIED
