@@ -1,7 +1,9 @@
 """Staff queues: jurisdiction-scoped, open and overdue first, deadline shown.
 
-The change page is read-only (details, identity for the handler, timeline); every
-move is an intermediate page asking for what the move needs and calling its service.
+The change page is read-only (details, identity for the handler, timeline). Its buttons and the
+move pages are generated from the move table (``complaints.models.MOVES``): one button per move
+the viewer may take on this complaint now; each page asks for what the move needs
+(``forms.MOVE_FORMS``) and takes it through ``complaints.moves.transition``.
 """
 
 import contextvars
@@ -23,64 +25,20 @@ from villages.permissions import can
 from villages.workdays import missing_years
 
 from . import exports, selectors, services
-from .api_keys import issue_key
-from .forms import PublicityForm, ReasonForm, ReplyForm, StaffIntakeForm, TransferForm, add_service_errors
-from .models import OPEN_STATES, ApiKey, Complaint, ComplaintCategory, CountyClock, Outbox, Status, overdue_q
+from .forms import MOVE_FORMS, ReasonForm, StaffIntakeForm, TransferForm, add_service_errors
+from .models import MOVES, OPEN_STATES, ApiKey, Complaint, ComplaintCategory, CountyClock, MoveActor, Outbox, overdue_q
+from .moves import available_moves, move_refusal
 from .views import EVENT_LABELS
 
 _request = contextvars.ContextVar("complaints_admin_request", default=None)
 
-# move → (label, form class or None, service call)
-MOVES = {
-    "accept": (gettext_lazy("受理"), None, lambda c, u, d: services.complaint_accept(complaint=c, actor=u)),
-    "reject": (
-        gettext_lazy("不予受理"),
-        ReasonForm,
-        lambda c, u, d: services.complaint_reject(complaint=c, actor=u, reason=d["reason"]),
-    ),
-    "start": (gettext_lazy("开始办理"), None, lambda c, u, d: services.complaint_start(complaint=c, actor=u)),
-    "reply": (
-        gettext_lazy("答复"),
-        ReplyForm,
-        lambda c, u, d: services.complaint_reply(complaint=c, actor=u, reply=d["reply"], outcome=d["outcome"]),
-    ),
-    "close": (gettext_lazy("办结"), None, lambda c, u, d: services.complaint_close(complaint=c, actor=u)),
-    "escalate": (
-        gettext_lazy("上报上一级"),
-        ReasonForm,
-        lambda c, u, d: services.complaint_escalate(complaint=c, actor=u, reason=d["reason"]),
-    ),
-    "transfer": (
-        gettext_lazy("转办"),
-        TransferForm,
-        lambda c, u, d: services.complaint_transfer(complaint=c, actor=u, division=d["division"], reason=d["reason"]),
-    ),
-    "extend": (
-        gettext_lazy("延期"),
-        ReasonForm,
-        lambda c, u, d: services.complaint_extend(complaint=c, actor=u, reason=d["reason"]),
-    ),
-    "contact": (
-        gettext_lazy("记录首次联系"),
-        None,
-        lambda c, u, d: services.complaint_record_contact(complaint=c, actor=u),
-    ),
-    "publicity": (
-        gettext_lazy("公开摘要"),
-        PublicityForm,
-        lambda c, u, d: services.complaint_set_public(
-            complaint=c, actor=u, summary=d["summary"], description_public=d["description_public"]
-        ),
-    ),
-}
-AVAILABLE = {
-    Status.SUBMITTED: ["accept", "reject", "escalate", "transfer", "contact", "publicity"],
-    Status.ACCEPTED: ["start", "escalate", "transfer", "extend", "contact", "publicity"],
-    Status.IN_PROGRESS: ["reply", "escalate", "transfer", "extend", "contact", "publicity"],
-    Status.REPLIED: ["close", "publicity"],
-    Status.CLOSED: ["publicity"],
-    Status.REJECTED: ["publicity"],
-}
+
+def _staff_move(name):
+    """The move a staff member may be offered under ``name`` (the filer's moves have no admin page)."""
+    move = MOVES.get(name)
+    if move is None or not move.offered or move.actor == MoveActor.FILER:
+        raise Http404
+    return move
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -213,12 +171,14 @@ class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("办理"))
     def moves_display(self, obj):
-        if not services.can_handle(_request.get().user, obj):
-            return _("您不是办理人，只能查看。")
+        """One button per move the viewer may take on this complaint now (from the move table)."""
+        user = _request.get().user
         links = [
-            (reverse("admin:complaints_complaint_move", args=[obj.pk, move]), MOVES[move][0])
-            for move in AVAILABLE[obj.status]
+            (reverse("admin:complaints_complaint_move", args=[obj.pk, move.name]), move.label)
+            for move in available_moves(obj, user)
         ]
+        if not links:
+            return "—" if services.can_handle(user, obj) else _("您不是办理人，只能查看。")
         return format_html_join(" ", '<a class="button" href="{}">{}</a>', links)
 
     @admin.display(description=gettext_lazy("办理过程"))
@@ -279,17 +239,27 @@ class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             raise Http404
         return obj
 
-    def move_view(self, request, pk, move):
-        if move not in MOVES:
-            raise Http404
-        obj = self._get_visible(request, pk)
-        label, form_class, call = MOVES[move]
+    def _move_form(self, move, obj, request):
+        """The form the move asks for (None when it needs no input), bound on POST."""
+        form_class = MOVE_FORMS.get(move.inputs)
+        if form_class is None:
+            return None
         kwargs = {"targets": services.transfer_targets(obj)} if form_class is TransferForm else {}
-        initial = {"summary": obj.summary, "description_public": obj.description_public} if move == "publicity" else {}
-        form = form_class(request.POST or None, initial=initial, **kwargs) if form_class else None
+        initial = {"summary": obj.summary, "description_public": obj.description_public}
+        return form_class(request.POST or None, initial=initial if move.inputs == "publicity" else {}, **kwargs)
+
+    def move_view(self, request, pk, move):
+        """The page of one move: asks for what the move needs, then takes it through ``transition``."""
+        move = _staff_move(move)
+        obj = self._get_visible(request, pk)
+        refusal = move_refusal(move, request.user, obj)
+        if refusal is not None and request.method != "POST":
+            messages.error(request, " ".join(getattr(refusal, "messages", [str(refusal)])) or _("无权操作。"))
+            return redirect("admin:complaints_complaint_change", obj.pk)
+        form = self._move_form(move, obj, request)
         if request.method == "POST" and (form is None or form.is_valid()):
             try:
-                call(obj, request.user, form.cleaned_data if form else {})
+                services.transition(obj, move.name, request.user, **(form.cleaned_data if form else {}))
             except PermissionDenied as exc:
                 messages.error(request, str(exc) or _("无权操作。"))
             except ValidationError as exc:
@@ -299,15 +269,15 @@ class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     messages.error(request, " ".join(exc.messages))
                     return redirect("admin:complaints_complaint_change", obj.pk)
             else:
-                messages.success(request, _("已%(move)s：%(code)s") % {"move": label, "code": obj.tracking_code})
+                messages.success(request, _("已%(move)s：%(code)s") % {"move": move.label, "code": obj.tracking_code})
                 return redirect("admin:complaints_complaint_change", obj.pk)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": f"{label} · {obj.tracking_code}",
+            "title": f"{move.label} · {obj.tracking_code}",
             "complaint": obj,
             "form": form,
-            "label": label,
+            "label": move.label,
         }
         return TemplateResponse(request, "complaints/admin/move.html", context)
 
@@ -391,15 +361,7 @@ class ComplaintCategoryAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        from sunshine.audit.services import audit_record
-
-        super().save_model(request, obj, form, change)
-        audit_record(
-            actor=request.user,
-            action="complaint_category.changed" if change else "complaint_category.created",
-            obj=obj,
-            changes={k: [None, str(form.cleaned_data.get(k))] for k in form.changed_data},
-        )
+        services.complaint_category_save(category=obj, actor=request.user)
 
 
 @admin.register(CountyClock)
@@ -437,16 +399,7 @@ class CountyClockAdmin(admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        from sunshine.audit.services import audit_record
-
-        super().save_model(request, obj, form, change)
-        audit_record(
-            actor=request.user,
-            action="complaint_clock.changed",
-            obj=obj,
-            division=obj.county,
-            changes={k: [None, str(form.cleaned_data.get(k))] for k in form.changed_data},
-        )
+        services.county_clock_save(clock=obj, actor=request.user)
 
 
 @admin.register(ApiKey)
@@ -473,12 +426,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            from sunshine.audit.services import audit_record
-
-            obj.save(update_fields=["name", "is_active"])
-            audit_record(actor=request.user, action="open311_key.changed", obj=obj, data={"is_active": obj.is_active})
+            services.api_key_change(key=obj, actor=request.user)
             return
-        key, raw = issue_key(name=obj.name, actor=request.user)
+        key, raw = services.api_key_issue(name=obj.name, actor=request.user)
         obj.pk = key.pk
         obj.prefix, obj.key_hash = key.prefix, key.key_hash
         messages.warning(request, _("新密钥（只显示这一次，请立即复制）：%(key)s") % {"key": raw})

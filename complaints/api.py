@@ -16,15 +16,8 @@ from villages.api_permissions import HasRolePermission
 from villages.models import Division
 
 from . import selectors, services
-from .models import Complaint, ComplaintCategory, overdue_q
-from .serializers import (
-    ComplaintCategorySerializer,
-    ComplaintReasonSerializer,
-    ComplaintReplySerializer,
-    ComplaintTransferSerializer,
-    PublicResultSerializer,
-    StaffComplaintSerializer,
-)
+from .models import MOVES, Complaint, ComplaintCategory, MoveActor, overdue_q
+from .serializers import MOVE_BODIES, ComplaintCategorySerializer, PublicResultSerializer, StaffComplaintSerializer
 
 
 class ComplaintFilter(django_filters.FilterSet):
@@ -54,10 +47,19 @@ class StaffComplaintViewSet(viewsets.ReadOnlyModelViewSet):
             )
         )
 
-    def _run(self, call):
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "moves_for": self.request.user}
+
+    def take_move(self, move, body_class):
+        """POST to a move: validate its body, take it through ``transition``, answer with the complaint."""
+        data = {}
+        if body_class is not None:
+            body = body_class(data=self.request.data)
+            body.is_valid(raise_exception=True)
+            data = _resolve_division(body.validated_data)
         complaint = self.get_object()
         try:
-            complaint = call(complaint)
+            complaint = services.transition(complaint, move.name, self.request.user, **data)
         except DjangoPermissionDenied as exc:
             raise PermissionDenied(str(exc))
         except DjangoValidationError as exc:
@@ -67,73 +69,33 @@ class StaffComplaintViewSet(viewsets.ReadOnlyModelViewSet):
             return Response({"id": complaint.pk, "tracking_code": complaint.tracking_code, "status": complaint.status})
         return Response(self.get_serializer(fresh).data)
 
-    def _simple(self, service):
-        return self._run(lambda c: service(complaint=c, actor=self.request.user))
 
-    def _with(self, serializer_class, call):
-        serializer = serializer_class(data=self.request.data)
-        serializer.is_valid(raise_exception=True)
-        return self._run(lambda c: call(c, serializer.validated_data))
+def _resolve_division(data):
+    """A transfer names its target by division code; an unknown code is a 404, as before."""
+    data = dict(data)
+    if "division" in data:
+        division = Division.objects.filter(code=data["division"]).first()
+        if division is None:
+            raise NotFound("division")
+        data["division"] = division
+    return data
 
-    @extend_schema(request=None)
-    @action(detail=True, methods=["post"])
-    def accept(self, request, pk=None):
-        return self._simple(services.complaint_accept)
 
-    @extend_schema(request=ComplaintReasonSerializer)
-    @action(detail=True, methods=["post"])
-    def reject(self, request, pk=None):
-        return self._with(
-            ComplaintReasonSerializer,
-            lambda c, d: services.complaint_reject(complaint=c, actor=request.user, reason=d["reason"]),
-        )
+def _move_route(move):
+    """``POST /api/v1/staff/complaints/<id>/<move>/`` for one staff move of the table."""
+    body_class = MOVE_BODIES.get(move.inputs)
 
-    @extend_schema(request=None)
-    @action(detail=True, methods=["post"])
-    def start(self, request, pk=None):
-        return self._simple(services.complaint_start)
+    def take(self, request, pk=None):
+        return self.take_move(move, body_class)
 
-    @extend_schema(request=ComplaintReplySerializer)
-    @action(detail=True, methods=["post"])
-    def reply(self, request, pk=None):
-        return self._with(
-            ComplaintReplySerializer,
-            lambda c, d: services.complaint_reply(
-                complaint=c, actor=request.user, reply=d["reply"], outcome=d["outcome"]
-            ),
-        )
+    take.__name__ = move.name
+    take.__doc__ = f"{move.label}（{move.name}）"
+    return extend_schema(request=body_class, summary=str(move.label))(action(detail=True, methods=["post"])(take))
 
-    @extend_schema(request=None)
-    @action(detail=True, methods=["post"])
-    def close(self, request, pk=None):
-        return self._simple(services.complaint_close)
 
-    @extend_schema(request=ComplaintReasonSerializer)
-    @action(detail=True, methods=["post"])
-    def escalate(self, request, pk=None):
-        return self._with(
-            ComplaintReasonSerializer,
-            lambda c, d: services.complaint_escalate(complaint=c, actor=request.user, reason=d["reason"]),
-        )
-
-    @extend_schema(request=ComplaintReasonSerializer)
-    @action(detail=True, methods=["post"])
-    def extend(self, request, pk=None):
-        return self._with(
-            ComplaintReasonSerializer,
-            lambda c, d: services.complaint_extend(complaint=c, actor=request.user, reason=d["reason"]),
-        )
-
-    @extend_schema(request=ComplaintTransferSerializer)
-    @action(detail=True, methods=["post"])
-    def transfer(self, request, pk=None):
-        def call(c, d):
-            division = Division.objects.filter(code=d["division"]).first()
-            if division is None:
-                raise NotFound("division")
-            return services.complaint_transfer(complaint=c, actor=request.user, division=division, reason=d["reason"])
-
-        return self._with(ComplaintTransferSerializer, call)
+for _move in MOVES.values():
+    if _move.offered and _move.actor != MoveActor.FILER:
+        setattr(StaffComplaintViewSet, _move.name, _move_route(_move))
 
 
 class ComplaintCategoryViewSet(viewsets.ReadOnlyModelViewSet):

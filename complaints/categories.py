@@ -1,4 +1,14 @@
-"""The seeded complaint categories (also the Open311 services); the data migration and tests use this list."""
+"""Complaint categories (the Open311 services): the seeded list and the service that edits them.
+
+The data migration and tests use ``CATEGORIES``; the admin saves through ``complaint_category_save``.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from sunshine.audit.services import audit_record, snapshot
+from villages.permissions import can
 
 CATEGORIES = [
     # service_code, name, owning level, is_objection, description
@@ -33,3 +43,36 @@ def seed_categories(model=None):
         )
         created += was_created
     return created
+
+
+CATEGORY_FIELDS = (
+    "service_code",
+    "name",
+    "description",
+    "owning_level",
+    "disclosure_category",
+    "is_objection",
+    "keywords",
+    "sort_order",
+    "is_active",
+)
+
+
+@transaction.atomic
+def complaint_category_save(*, category, actor):
+    """Create or change a category (the admin's save), audited with the fields that changed."""
+    from .models import ComplaintCategory
+
+    if not can(actor, "complaint_category.change"):
+        raise PermissionDenied(_("您无权修改留言类别。"))
+    stored = ComplaintCategory.objects.filter(pk=category.pk).first() if category.pk else None
+    before = snapshot(stored, CATEGORY_FIELDS) if stored is not None else {}
+    category.save()
+    after = snapshot(category, CATEGORY_FIELDS)
+    audit_record(
+        actor=actor,
+        action="complaint_category.changed" if stored is not None else "complaint_category.created",
+        obj=category,
+        changes={k: [before.get(k), v] for k, v in after.items() if before.get(k) != v},
+    )
+    return category

@@ -4,9 +4,9 @@ from django.utils.translation import gettext_lazy as _
 
 from villages.models import Division, Level
 
+from .intake import MAX_TEXT
 from .models import ComplaintCategory, Outcome, Rating
 from .photos import MAX_PHOTOS, clean_photo
-from .services import MAX_TEXT
 
 
 def add_service_errors(form, exc):
@@ -140,3 +140,13 @@ class StaffIntakeForm(IntakeForm):
     """Staff entering a complaint received by phone or in person."""
 
     channel = forms.ChoiceField(label=_("来源"), choices=[("phone", _("电话")), ("in_person", _("来访"))])
+
+
+# The form each kind of move input asks for in the admin (``Move.inputs``; moves without inputs need none).
+MOVE_FORMS = {
+    "reason": ReasonForm,
+    "reply": ReplyForm,
+    "transfer": TransferForm,
+    "publicity": PublicityForm,
+    "rating": RatingForm,
+}

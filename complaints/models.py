@@ -1,6 +1,7 @@
 """Complaints (留言/投诉): categories (the Open311 services), complaints, photos, outbox, API keys.
 
-The state lives in ``Complaint.status`` and only ``complaints.services`` changes it.
+The state lives in ``Complaint.status``; the moves that change it are the table ``MOVES`` below, and
+only ``complaints.moves.transition`` takes them.
 Escalation and transfer are moves (they change ``division``/``handler_role``/``level``),
 not states. The filer's identity (name, phone, e-mail) is stored encrypted and shown
 only to the staff handling the complaint.
@@ -9,6 +10,8 @@ only to the staff handling the complaint.
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import models
@@ -27,18 +30,164 @@ class Status(models.TextChoices):
     CLOSED = "closed", _("已办结")
 
 
-# The one table of allowed state moves: move → (from states, to state); each move has its own service.
-TRANSITIONS = {
-    "accept": ({Status.SUBMITTED}, Status.ACCEPTED),
-    "reject": ({Status.SUBMITTED}, Status.REJECTED),
-    "start": ({Status.ACCEPTED}, Status.IN_PROGRESS),
-    "reply": ({Status.IN_PROGRESS}, Status.REPLIED),
-    "close": ({Status.REPLIED}, Status.CLOSED),
-    "reopen": ({Status.REPLIED, Status.CLOSED}, Status.IN_PROGRESS),  # 不满意 → review one level up
-}
 # States with a running clock that the tick escalates.
 OPEN_STATES = (Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS)
 LEVEL_ORDER = [Level.VILLAGE, Level.TOWNSHIP, Level.COUNTY]
+
+
+class MoveActor:
+    """Who may take a move (checked by ``complaints.routing.may_take``)."""
+
+    HANDLER = "handler"  # a membership with exactly the handler role at exactly the handling division
+    HANDLER_OR_REVEALER = "handler_or_revealer"  # also county inspectors who may reveal the filer's identity
+    FILER = "filer"  # the resident, through the tracking code and password (no staff account)
+
+
+@dataclass(eq=False)
+class Move:
+    """One move of the complaint state machine: data here, its work bound by ``complaints.moves``.
+
+    ``target`` None keeps the state (escalate, transfer, extend, contact, publicity, rate: DESIGN §9,
+    "escalated and transferred are moves, not states"). ``fields`` are the complaint fields the move
+    may change: saved, and diffed into the audit event. ``inputs`` names what the move asks for (the
+    admin form and the API body: ``complaints.forms.MOVE_FORMS``, ``complaints.serializers.MOVE_BODIES``).
+    ``reason_missing`` is the error when a required reason is blank; empty when the reason is optional.
+    ``offered`` False: taken only inside another move (``reopen``, through the filer's rating).
+    """
+
+    name: str
+    sources: tuple
+    target: str | None
+    actor: str
+    label: str
+    action: str
+    fields: tuple
+    inputs: str = ""
+    reason_missing: str = ""
+    offered: bool = True
+    handler: Callable | None = field(default=None, repr=False)  # bound by complaints.moves
+    guard: Callable | None = field(default=None, repr=False)  # bound by complaints.moves: extra preconditions
+
+    @property
+    def reason_required(self):
+        return bool(self.reason_missing)
+
+
+_H = MoveActor.HANDLER
+_ANY_STATE = tuple(Status)
+_REOPEN_FIELDS = ("status", "division", "level", "handler_role", "is_review", "due_at", "closed_at")
+
+# The one table of complaint moves. The caller never names the new state: the table does.
+MOVES = {
+    m.name: m
+    for m in (
+        Move(
+            "accept",
+            (Status.SUBMITTED,),
+            Status.ACCEPTED,
+            _H,
+            _("受理"),
+            "complaint.accepted",
+            ("status", "accepted_at", "accepted_on_time", "due_at", "first_contact_at"),
+        ),
+        Move(
+            "reject",
+            (Status.SUBMITTED,),
+            Status.REJECTED,
+            _H,
+            _("不予受理"),
+            "complaint.rejected",
+            ("status", "rejected_at", "reject_reason", "due_at", "accepted_on_time"),
+            inputs="reason",
+            reason_missing=_("不予受理必须写明理由。"),
+        ),
+        Move(
+            "start",
+            (Status.ACCEPTED,),
+            Status.IN_PROGRESS,
+            _H,
+            _("开始办理"),
+            "complaint.started",
+            ("status", "started_at"),
+        ),
+        Move(
+            "reply",
+            (Status.IN_PROGRESS,),
+            Status.REPLIED,
+            _H,
+            _("答复"),
+            "complaint.replied",
+            ("status", "reply", "outcome", "replied_at", "due_at", "concluded_on_time", "rating"),
+            inputs="reply",
+        ),
+        Move("close", (Status.REPLIED,), Status.CLOSED, _H, _("办结"), "complaint.closed", ("status", "closed_at")),
+        # 不满意 with the reply: review one level up. Taken only through ``rate``, which writes the event.
+        Move(
+            "reopen",
+            (Status.REPLIED, Status.CLOSED),
+            Status.IN_PROGRESS,
+            MoveActor.FILER,
+            _("重新办理"),
+            "complaint.reopened",
+            _REOPEN_FIELDS,
+            offered=False,
+        ),
+        Move(
+            "escalate",
+            OPEN_STATES,
+            None,
+            _H,
+            _("上报上一级"),
+            "complaint.escalated",
+            ("division", "level", "handler_role", "due_at", "escalation_count"),
+            inputs="reason",
+            reason_missing=_("上报必须写明理由。"),
+        ),
+        Move(
+            "transfer",
+            OPEN_STATES,
+            None,
+            _H,
+            _("转办"),
+            "complaint.transferred",
+            ("division", "level", "handler_role"),
+            inputs="transfer",
+            reason_missing=_("转办必须写明理由。"),
+        ),
+        Move(
+            "extend",
+            (Status.ACCEPTED, Status.IN_PROGRESS),
+            None,
+            _H,
+            _("延期"),
+            "complaint.extended",
+            ("due_at", "extended", "extension_reason"),
+            inputs="reason",
+            reason_missing=_("延期必须写明理由。"),
+        ),
+        Move("contact", OPEN_STATES, None, _H, _("记录首次联系"), "complaint.contacted", ("first_contact_at",)),
+        Move(
+            "publicity",
+            _ANY_STATE,
+            None,
+            MoveActor.HANDLER_OR_REVEALER,
+            _("公开摘要"),
+            "complaint.publicity_set",
+            ("summary", "description_public"),
+            inputs="publicity",
+        ),
+        Move(
+            "rate",
+            (Status.REPLIED, Status.CLOSED),
+            None,
+            MoveActor.FILER,
+            _("评价"),
+            "complaint.rated",
+            ("rating", "rating_comment", "rated_at", *_REOPEN_FIELDS),
+            inputs="rating",
+        ),
+    )
+}
 
 
 def overdue_q(now):

@@ -81,6 +81,37 @@ def filer_message(complaint, *, subject, body, phone="", email=""):
     )
 
 
+def queue_for_handlers(complaint, *, subject, body):
+    """Queue a notice to every active staff member now handling ``complaint`` (division and role)."""
+    from django.contrib.auth import get_user_model
+
+    handlers = (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            memberships__division_id=complaint.division_id,
+            memberships__role=complaint.handler_role,
+        )
+        .distinct()
+    )
+    Outbox.objects.bulk_create(
+        [staff_message(user, subject=subject, body=body, complaint=complaint) for user in handlers]
+    )
+
+
+def queue_for_filer(complaint, *, subject, body):
+    """Queue a notice to the filer when they asked for one (their contact is decrypted only here)."""
+    message = filer_message(
+        complaint,
+        subject=subject,
+        body=body,
+        phone=decrypt(complaint.filer_phone_enc),
+        email=decrypt(complaint.filer_email_enc),
+    )
+    if message is not None:
+        message.save()
+
+
 def _send(message):
     if message.channel == OutboxChannel.EMAIL:
         send_mail(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [decrypt(message.recipient)])

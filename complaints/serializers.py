@@ -18,6 +18,7 @@ class StaffComplaintSerializer(serializers.ModelSerializer):
     overdue = serializers.BooleanField(read_only=True)
     # A plain string: the role choices already have their enum (RoleEnum) in the schema.
     handler_role = serializers.CharField(read_only=True, help_text="village_clerk, township_reviewer, …")
+    moves = serializers.SerializerMethodField(help_text="Moves you may take now: POST …/<id>/<move>/")
 
     class Meta:
         model = Complaint
@@ -50,8 +51,15 @@ class StaffComplaintSerializer(serializers.ModelSerializer):
             "reply",
             "outcome",
             "rating",
+            "moves",
         )
         read_only_fields = fields
+
+    def get_moves(self, obj) -> list[str]:
+        from .moves import available_moves
+
+        user = self.context.get("moves_for")
+        return [move.name for move in available_moves(obj, user)] if user is not None else []
 
 
 class PublicResultSerializer(serializers.ModelSerializer):
@@ -93,3 +101,18 @@ class ComplaintTransferSerializer(serializers.Serializer):
 
 class ComplaintRatingSerializer(serializers.Serializer):
     rating = serializers.ChoiceField(choices=Rating.choices)
+
+
+class ComplaintPublicitySerializer(serializers.Serializer):
+    summary = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    description_public = serializers.BooleanField(default=False)
+
+
+# The request body each kind of move input takes in the staff API (``Move.inputs``; none: no body).
+MOVE_BODIES = {
+    "reason": ComplaintReasonSerializer,
+    "reply": ComplaintReplySerializer,
+    "transfer": ComplaintTransferSerializer,
+    "publicity": ComplaintPublicitySerializer,
+    "rating": ComplaintRatingSerializer,
+}

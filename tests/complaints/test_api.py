@@ -92,3 +92,49 @@ def test_public_categories_and_results(api, file_complaint, clerk_v1):
     assert any(row["service_code"] == "environment" for row in api.get("/api/v1/complaint-categories/").json())
     data = api.get("/api/v1/complaint-results/").json()
     assert data["results"][0]["reply"] == "处理好了" and "孙八" not in str(data)
+
+
+def test_api_offers_exactly_the_available_moves(api, file_complaint, clerk_v1, reviewer_t1, inspector):
+    c = file_complaint("environment")
+    for person, expected in [
+        (clerk_v1, ["accept", "reject", "escalate", "transfer", "contact", "publicity"]),
+        (reviewer_t1, []),
+        (inspector, ["publicity"]),
+    ]:
+        api.force_authenticate(person)
+        row = api.get(f"/api/v1/staff/complaints/{c.pk}/").json()
+        assert row["moves"] == expected == [m.name for m in services.available_moves(c, person)]
+    api.force_authenticate(clerk_v1)
+    api.post(f"/api/v1/staff/complaints/{c.pk}/accept/")
+    row = api.get(f"/api/v1/staff/complaints/{c.pk}/").json()
+    assert row["moves"] == ["start", "escalate", "transfer", "extend", "publicity"]
+
+
+def test_every_staff_move_of_the_table_has_a_route(api, file_complaint, clerk_v1):
+    from complaints.models import MOVES, MoveActor
+
+    c = file_complaint("environment")
+    api.force_authenticate(clerk_v1)
+    staff_moves = [m.name for m in MOVES.values() if m.offered and m.actor != MoveActor.FILER]
+    assert staff_moves == ["accept", "reject", "start", "reply", "close", "escalate", "transfer", "extend"] + [
+        "contact",
+        "publicity",
+    ]
+    for name in staff_moves:
+        # Not all are possible now, but every one answers as a move (200 or 400), never 404/405.
+        assert api.post(f"/api/v1/staff/complaints/{c.pk}/{name}/", {}, format="json").status_code in (200, 400)
+    assert api.post(f"/api/v1/staff/complaints/{c.pk}/rate/", {}, format="json").status_code == 404
+
+
+def test_contact_and_publicity_through_the_api(api, file_complaint, clerk_v1):
+    from sunshine.audit.models import AuditEvent
+
+    c = file_complaint("environment")
+    api.force_authenticate(clerk_v1)
+    assert api.post(f"/api/v1/staff/complaints/{c.pk}/contact/").status_code == 200
+    assert api.post(f"/api/v1/staff/complaints/{c.pk}/contact/").status_code == 400  # recorded once
+    body = {"summary": "村口垃圾未清运", "description_public": True}
+    data = api.post(f"/api/v1/staff/complaints/{c.pk}/publicity/", body, format="json").json()
+    assert (data["summary"], data["description_public"]) == ("村口垃圾未清运", True)
+    assert AuditEvent.objects.filter(action="complaint.contacted", object_id=str(c.pk)).count() == 1
+    assert AuditEvent.objects.filter(action="complaint.publicity_set", object_id=str(c.pk)).count() == 1

@@ -199,3 +199,49 @@ def test_sql_and_python_paths_agree(world, cat, settings, clerk_v1):
     from tests import factories as f
 
     assert run(True) == run(False)
+
+
+@pytest.mark.parametrize(
+    "python",
+    [
+        True,
+        pytest.param(
+            False,
+            marks=[
+                pytest.mark.postgres,
+                pytest.mark.skipif(connection.vendor != "postgresql", reason="the SQL path exists on PostgreSQL only"),
+            ],
+        ),
+    ],
+)
+def test_both_paths_read_the_level_table(python, monkeypatch, world, cat, settings):
+    """Change the level/role table and both the Python and the SQL escalation follow it."""
+    from complaints import routing
+
+    monkeypatch.setitem(routing.LEVEL_ROLE, Level.TOWNSHIP, Role.TOWNSHIP_DISCIPLINE)
+    monkeypatch.setitem(routing.CADRE_ROLE, Level.COUNTY, Role.COUNTY_ADMIN)
+    settings.COMPLAINTS_TICK_PYTHON = python
+    plain, _ = services.complaint_submit(category=cat["environment"], village=world.v1, text="x")
+    cadre, _ = services.complaint_submit(category=cat["environment"], village=world.v1, text="x", concerns_cadres=True)
+    assert "2 escalated" in services.complaints_tick(now=later(40))
+    plain.refresh_from_db()
+    cadre.refresh_from_db()
+    assert (plain.level, plain.handler_role) == (Level.TOWNSHIP, Role.TOWNSHIP_DISCIPLINE)
+    assert (cadre.level, cadre.handler_role) == (Level.COUNTY, Role.COUNTY_ADMIN)
+    event = AuditEvent.objects.get(action="complaint.escalated", object_id=str(cadre.pk))
+    assert event.changes["handler_role"] == [Role.TOWNSHIP_DISCIPLINE, Role.COUNTY_ADMIN]
+
+
+def test_escalation_sql_is_generated_from_the_level_table():
+    from complaints import routing
+    from complaints.tick import escalate_sql
+
+    sql = escalate_sql("(1)")
+    top, level_case, role_case = routing.escalation_cases_sql("c")
+    assert level_case in sql and role_case in sql and f"c.level <> {top}" in sql
+    for below, above in zip(routing.LEVEL_ORDER, routing.LEVEL_ORDER[1:], strict=False):
+        assert f"WHEN '{below}' THEN '{above}'" in level_case
+        assert f"WHEN c.level = '{below}' THEN '{routing.LEVEL_ROLE[above]}'" in role_case
+    assert "WHEN c.level = 'village' AND c.concerns_cadres THEN 'township_discipline'" in role_case
+    with pytest.raises(ValueError):
+        routing.sql_word("x'; DROP TABLE complaints_complaint; --")
