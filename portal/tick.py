@@ -7,7 +7,7 @@ once, takes no arguments and returns a short summary.
 
 from complaints.notifications import deliver_outbox
 from complaints.selectors import unresolved_objection_disclosure_ids
-from complaints.services import complaints_tick
+from complaints.tick import complaints_tick
 from disclosures.importer.services import roster_import_tick
 from disclosures.services import disclosures_tick, retention_sweep
 from sunshine.audit.services import seal_pending

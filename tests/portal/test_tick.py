@@ -13,7 +13,7 @@ from sunshine.audit.services import audit_record
 EXPECTED_STEPS = [
     "portal.tick.close_objection_windows",
     "disclosures.services.retention_sweep",
-    "complaints.services.complaints_tick",
+    "complaints.tick.complaints_tick",
     "complaints.notifications.deliver_outbox",
     "disclosures.importer.services.roster_import_tick",
     "sunshine.audit.services.seal_pending",
