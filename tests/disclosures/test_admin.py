@@ -1,5 +1,7 @@
 """The admin story: a clerk adds a roster and types it in; reviewers act with actions (with reasons)."""
 
+import re
+
 from disclosures.models import Disclosure, Revision, RosterEntry, Status
 from sunshine.identity import mask_id, person_key
 from tests.disclosures.helpers import IDS, draft_roster, published_roster
@@ -7,10 +9,14 @@ from tests.disclosures.helpers import IDS, draft_roster, published_roster
 ACTION_URL = "/admin/disclosures/disclosure/"
 
 
-def rows_post(revision, rows, title=""):
+def rows_post(revision, rows, title="", version=None):
+    """The revision page's POST: the inline rows and the version the page was read at (now, by default)."""
+    if version is None:
+        version = Revision.objects.get(pk=revision.pk).version
     data = {
         "title": title,
         "body": "",
+        "version": str(version),
         "entries-TOTAL_FORMS": str(len(rows)),
         "entries-INITIAL_FORMS": "0",
         "entries-MIN_NUM_FORMS": "0",
@@ -144,7 +150,7 @@ def test_document_attachment_types_are_checked(client, world, categories, review
         return client.post(
             url,
             {
-                "title": "通知", "body": "正文",
+                "title": "通知", "body": "正文", "version": str(Revision.objects.get(pk=revision.pk).version),
                 "attachments-TOTAL_FORMS": "1", "attachments-INITIAL_FORMS": "0",
                 "attachments-MIN_NUM_FORMS": "0", "attachments-MAX_NUM_FORMS": "1000",
                 "attachments-0-title": "附件", "attachments-0-file": SimpleUploadedFile(name, content),
@@ -158,17 +164,55 @@ def test_document_attachment_types_are_checked(client, world, categories, review
     assert (attachment.content_type, attachment.size) == ("application/pdf", 13)
 
 
-def test_change_page_offers_the_users_moves(client, world, categories, crew):
-    clerk, reviewer, _discipline = crew
-    disclosure = draft_roster(clerk, world.v1, categories["dibao"])
-    client.force_login(reviewer)
+def offered(client, disclosure):
+    """The move buttons on a disclosure's change page."""
     page = client.get(f"/admin/disclosures/disclosure/{disclosure.pk}/change/").content.decode()
-    assert 'value="act_approve_township"' in page and 'value="act_take_down"' not in page
-    assert 'name="_save"' not in page
+    return set(re.findall(r'name="action" value="act_(\w+)"', page))
+
+
+def test_change_page_offers_only_the_moves_available_now(client, world, categories, crew):
+    clerk, reviewer, discipline = crew
+    disclosure = draft_roster(clerk, world.v1, categories["dibao"])
+    client.force_login(clerk)
+    page = client.get(f"/admin/disclosures/disclosure/{disclosure.pk}/change/").content.decode()
+    assert "提交审核" in page and ">公开<" not in page and 'name="_save"' not in page
+    assert offered(client, disclosure) == {"submit"}
+    client.force_login(reviewer)
+    assert offered(client, disclosure) == {"submit"}  # a reviewer may submit a draft too, not approve it yet
     client.force_login(clerk)
     client.post(ACTION_URL, {"action": "act_submit", "_selected_action": [disclosure.pk], "index": "0"})
     disclosure.refresh_from_db()
     assert disclosure.status == Status.SUBMITTED
+    assert offered(client, disclosure) == set()
+    client.force_login(reviewer)
+    assert offered(client, disclosure) == {"approve_township", "return"}
+    client.force_login(discipline)
+    assert offered(client, disclosure) == {"return"}
+
+
+def test_change_page_of_a_published_disclosure(client, world, categories, crew, county_admin, inspector):
+    disclosure = published_roster(*crew, world.v1, categories["dibao"])
+    client.force_login(crew[0])
+    assert offered(client, disclosure) == {"correct"}
+    client.force_login(crew[1])
+    assert offered(client, disclosure) == {"archive", "correct"}
+    client.force_login(county_admin)
+    assert offered(client, disclosure) == {"archive", "take_down"}
+    client.force_login(inspector)
+    assert offered(client, disclosure) == {"take_down"}
+
+
+def test_actions_and_buttons_come_from_the_move_table(client, world, categories, crew):
+    from disclosures.admin import DisclosureAdmin
+    from disclosures.models import MOVES
+
+    names = {a.__name__ for a in DisclosureAdmin.actions}
+    assert names == {f"act_{m.name}" for m in MOVES.values() if m.perm} | {"act_correct"}
+    assert "act_confirm" not in names  # the tick's move is no button
+    draft_roster(crew[0], world.v1, categories["dibao"])
+    client.force_login(crew[0])
+    page = client.get(ACTION_URL).content.decode()
+    assert str(MOVES["submit"].action_label) in page
 
 
 def test_adding_a_disclosure_under_review_is_explained(client, world, categories, crew):

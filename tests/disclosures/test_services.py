@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from disclosures import services as s
-from disclosures.models import Disclosure, RevisionState, RosterEntry, Status
+from disclosures.models import MOVES, Disclosure, RevisionState, RosterEntry, Status
 from sunshine.audit.models import AuditEvent
 from tests import factories as f
 from tests.disclosures.helpers import (
@@ -92,7 +92,7 @@ def test_transition_matrix(move, role, own, request, world, categories, crew):
         disclosure.refresh_from_db()
         assert disclosure.status == after
         event = AuditEvent.objects.order_by("-id").first()
-        assert event.action == s.AUDIT_ACTIONS[move]
+        assert event.action == MOVES[move].audit_action
         assert event.actor_id == actor.pk
         assert event.changes["status"] == [before, after]
     else:
