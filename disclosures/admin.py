@@ -37,6 +37,7 @@ from .models import (
     Revision,
     RosterEntry,
 )
+from .views import disclosure_url
 
 CATEGORY_FIELDS = services.CATEGORY_FIELDS
 
@@ -239,8 +240,6 @@ class DisclosureAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
     def public_link(self, obj):
         if not obj.current_revision_id:
             return "—"
-        from .views import disclosure_url
-
         links = [(disclosure_url(obj), _("公开页面"))]
         if obj.phase == "post":
             links.append((disclosure_url(obj, "reconciliation"), _("核对结果")))

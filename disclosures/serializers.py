@@ -6,6 +6,7 @@ from rest_framework import serializers
 from .models import Disclosure, LedgerLine, Phase
 from .public_text import public_fields_of, scrub
 from .services import available_moves
+from .views import disclosure_url
 
 
 class PublicDisclosureSerializer(serializers.ModelSerializer):
@@ -38,8 +39,6 @@ class PublicDisclosureSerializer(serializers.ModelSerializer):
         return obj.current_revision.number > 1
 
     def get_page_url(self, obj) -> str:
-        from .views import disclosure_url
-
         return self.context["request"].build_absolute_uri(disclosure_url(obj))
 
     def get_entries_url(self, obj) -> str | None:

@@ -520,7 +520,8 @@ def transition(obj, move, actor, *, reason="", system=False, **data):
         before_state = _apply(step)
         if step.revision is not None:
             step.revision.save(update_fields=step.revision_fields)
-        locked.save(update_fields=[*step.disclosure_fields, "updated_at"])
+        if step.disclosure_fields:  # a correction's review leaves the published disclosure's row alone
+            locked.save(update_fields=[*step.disclosure_fields, "updated_at"])
         changes = {"revision_state": [before_state, step.revision.state]} if step.revision is not None else {}
         if before_status != locked.status:
             changes["status"] = [before_status, locked.status]
