@@ -153,7 +153,7 @@ EDITABLE_REVISION_STATES = (RevisionState.DRAFT, RevisionState.RETURNED)
 CLOSED_REVISION_STATES = (RevisionState.PUBLISHED, RevisionState.SUPERSEDED)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: sources may be a dict
 class Move:
     """One allowed move, as data: the ``transition`` service, admin actions and API routes all read it.
 
