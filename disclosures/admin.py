@@ -18,7 +18,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sunshine.audit.services import audit_record, diff, snapshot
 from sunshine.identity import InvalidID, normalize_id
 from villages.admin_mixins import JurisdictionAdminMixin
 from villages.models import Division, Level
@@ -27,12 +26,20 @@ from villages.selectors import scope_for
 
 from . import selectors, services
 from .calendar import obligations
-from .models import PUBLIC_ROSTER_FIELDS, Attachment, Category, Disclosure, Kind, LedgerLine, Revision, RosterEntry
+from .models import (
+    MOVES,
+    PUBLIC_ROSTER_FIELDS,
+    Attachment,
+    Category,
+    Disclosure,
+    Kind,
+    LedgerLine,
+    Revision,
+    RosterEntry,
+)
+from .views import disclosure_url
 
-CATEGORY_FIELDS = [
-    "slug", "name", "kind", "cadence", "objection_days", "public_fields", "retention_days", "review_chain",
-    "stores_full_id", "amount_min", "amount_max", "column_synonyms", "description", "sort_order", "is_active",
-]  # fmt: skip
+CATEGORY_FIELDS = services.CATEGORY_FIELDS
 
 
 class CategoryForm(forms.ModelForm):
@@ -74,66 +81,59 @@ class CategoryAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        with transaction.atomic():
-            before = snapshot(Category.objects.get(pk=obj.pk), CATEGORY_FIELDS) if change else {}
-            obj.save()
-            audit_record(
-                actor=request.user,
-                action="category.changed" if change else "category.created",
-                obj=obj,
-                changes=diff(before, snapshot(obj, CATEGORY_FIELDS)),
-            )
+        services.category_save(actor=request.user, category=obj)
 
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("原因"), widget=forms.Textarea(attrs={"rows": 3}), required=True)
 
 
-MOVE_ACTIONS = [
-    # action name, service, label, permission, needs a reason
-    ("submit", services.disclosure_submit, gettext_lazy("提交审核"), "disclosure.submit", False),
-    ("approve_township", services.disclosure_approve_township, gettext_lazy("乡镇审核通过"),
-     "disclosure.approve_township", False),
-    ("approve_discipline", services.disclosure_approve_discipline, gettext_lazy("纪委审核通过"),
-     "disclosure.approve_discipline", False),
-    ("publish", services.disclosure_publish, gettext_lazy("公开"), "disclosure.publish", False),
-    ("return", services.disclosure_return, gettext_lazy("退回（需填写原因）"), "disclosure.return", True),
-    ("archive", services.disclosure_archive, gettext_lazy("归档"), "disclosure.archive", False),
-    ("take_down", services.disclosure_take_down, gettext_lazy("撤下并隐去个人信息（需填写原因）"),
-     "disclosure.take_down", True),
-    ("correct", None, gettext_lazy("更正（新建更正版本，需填写原因）"), "disclosure.edit", True),
-]  # fmt: skip
+# The one action that is not a move of the table: it opens a new revision (a correction).
+CORRECT = "correct"
+CORRECT_LABEL = gettext_lazy("更正（新建更正版本，需填写原因）")
+# Admin actions: every move of ``models.MOVES`` a person can make (the tick's ``confirm`` is not one), then 更正.
+ACTION_MOVES = [m for m in MOVES.values() if m.perm is not None]
 
 
-def _run(modeladmin, request, queryset, name, service, needs_reason):
+def _reason_form(modeladmin, request, queryset, name, label):
+    """The reason, or the page asking for it (a TemplateResponse) when the POST does not carry one yet."""
+    form = ReasonForm(request.POST if "apply" in request.POST else None)
+    if form.is_valid():
+        return form.cleaned_data["reason"], None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": label,
+        "form": form,
+        "queryset": queryset,
+        "action": f"act_{name}",
+        "opts": modeladmin.model._meta,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    }
+    return None, TemplateResponse(request, "admin/disclosures/reason.html", context)
+
+
+def _open_correction(modeladmin, request, disclosure, reason):
+    revision = services.disclosure_open_correction(actor=request.user, disclosure=disclosure, reason=reason)
+    url = reverse("admin:disclosures_revision_change", args=[revision.pk])
+    modeladmin.message_user(
+        request, format_html(_('已新建更正版本，请<a href="{}">修改内容</a>后提交。'), url), messages.SUCCESS
+    )
+
+
+def _run(modeladmin, request, queryset, name, label, needs_reason):
+    """Apply move ``name`` (or 更正) to each selected disclosure through the service; report each refusal."""
     reason = ""
     if needs_reason:
-        form = ReasonForm(request.POST if "apply" in request.POST else None)
-        if not form.is_valid():
-            context = {
-                **modeladmin.admin_site.each_context(request),
-                "title": {a[0]: a[2] for a in MOVE_ACTIONS}[name],
-                "form": form,
-                "queryset": queryset,
-                "action": f"act_{name}",
-                "opts": modeladmin.model._meta,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            }
-            return TemplateResponse(request, "admin/disclosures/reason.html", context)
-        reason = form.cleaned_data["reason"]
+        reason, page = _reason_form(modeladmin, request, queryset, name, label)
+        if page is not None:
+            return page
     done = 0
     for disclosure in queryset.select_related("division", "category"):
         try:
-            if name == "correct":
-                revision = services.disclosure_open_correction(actor=request.user, disclosure=disclosure, reason=reason)
-                url = reverse("admin:disclosures_revision_change", args=[revision.pk])
-                modeladmin.message_user(
-                    request,
-                    format_html(_('已新建更正版本，请<a href="{}">修改内容</a>后提交。'), url),
-                    messages.SUCCESS,
-                )
+            if name == CORRECT:
+                _open_correction(modeladmin, request, disclosure, reason)
             else:
-                service(disclosure=disclosure, actor=request.user, reason=reason)
+                services.transition(disclosure, name, request.user, reason=reason)
             done += 1
         except (ValidationError, PermissionDenied) as exc:
             text = "；".join(exc.messages) if isinstance(exc, ValidationError) else (str(exc) or _("没有权限"))
@@ -143,9 +143,9 @@ def _run(modeladmin, request, queryset, name, service, needs_reason):
     return None
 
 
-def _make_action(name, service, label, perm, needs_reason):
+def _make_action(name, label, needs_reason):
     def action(modeladmin, request, queryset):
-        return _run(modeladmin, request, queryset, name, service, needs_reason)
+        return _run(modeladmin, request, queryset, name, label, needs_reason)
 
     action.__name__ = f"act_{name}"
     return admin.action(description=label, permissions=[f"act_{name}"])(action)
@@ -214,7 +214,10 @@ class DisclosureAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
     search_fields = ["title", "period", "division__name"]
     list_select_related = ["division", "category", "current_revision"]
     inlines = [RevisionInline]
-    actions = [_make_action(*a) for a in MOVE_ACTIONS]
+    actions = [
+        *(_make_action(m.name, m.action_label, m.needs_reason) for m in ACTION_MOVES),
+        _make_action(CORRECT, CORRECT_LABEL, True),
+    ]
     readonly_fields = [
         "division", "category", "period", "phase", "title", "status", "pre_disclosure", "objection_ends_at",
         "first_published_at", "confirmed_at", "taken_down_at", "working", "public_link",
@@ -237,8 +240,6 @@ class DisclosureAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
     def public_link(self, obj):
         if not obj.current_revision_id:
             return "—"
-        from .views import disclosure_url
-
         links = [(disclosure_url(obj), _("公开页面"))]
         if obj.phase == "post":
             links.append((disclosure_url(obj, "reconciliation"), _("核对结果")))
@@ -320,11 +321,12 @@ class DisclosureAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
-        moves = [
-            (f"act_{name}", label, needs_reason)
-            for name, _service, label, perm, needs_reason in MOVE_ACTIONS
-            if obj is not None and can(request.user, perm, obj)
-        ]
+        moves = []
+        if obj is not None:  # only what this user may do to this disclosure now
+            available = services.available_moves(obj, request.user)
+            moves = [(f"act_{m.name}", m.action_label, m.needs_reason) for m in available]
+            if services.correction_available(obj, request.user):
+                moves.append((f"act_{CORRECT}", CORRECT_LABEL, True))
         extra_context = {
             **(extra_context or {}),
             "moves": moves,
@@ -341,12 +343,14 @@ class DisclosureAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
 
-for _name, _service, _label, _perm, _reason in MOVE_ACTIONS:
-    setattr(
-        DisclosureAdmin,
-        f"has_act_{_name}_permission",
-        (lambda perm: lambda self, request: can(request.user, perm))(_perm),
-    )
+def _has_permission(perm):
+    """The changelist offers an action to roles holding its permission somewhere in their jurisdiction."""
+    return lambda self, request: can(request.user, perm)
+
+
+for _move in ACTION_MOVES:
+    setattr(DisclosureAdmin, f"has_act_{_move.name}_permission", _has_permission(_move.perm))
+DisclosureAdmin.has_act_correct_permission = _has_permission("disclosure.edit")
 
 
 class RosterEntryForm(forms.ModelForm):
@@ -465,6 +469,25 @@ class AttachmentInline(EditableOnlyInline, admin.TabularInline):
     extra = 1
 
 
+class RevisionForm(forms.ModelForm):
+    """The revision's own fields plus the version it was read at, so a save from a stale page is refused."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    class Meta:
+        model = Revision
+        fields = ["reason", "title", "body", "version"]
+
+    def clean(self):
+        data = super().clean()
+        # An early, friendly refusal that keeps what was typed; the service checks again under the lock.
+        if self.instance.pk and data.get("version") is not None:
+            current = Revision.objects.filter(pk=self.instance.pk).values_list("version", flat=True).first()
+            if current != data["version"]:
+                raise forms.ValidationError(_(services.STALE_MESSAGE), code="stale")
+        return data
+
+
 @admin.register(Revision)
 class RevisionAdmin(RevisionFigures, JurisdictionAdminMixin, admin.ModelAdmin):
     jurisdiction_field = "disclosure__division"
@@ -474,7 +497,8 @@ class RevisionAdmin(RevisionFigures, JurisdictionAdminMixin, admin.ModelAdmin):
     list_filter = ["state", "disclosure__category"]
     list_select_related = ["disclosure__division", "disclosure__category", "created_by"]
     search_fields = ["disclosure__division__name", "disclosure__period"]
-    fields = ["disclosure_link", "number", "state", "reason", "title", "body", "count", "total", "checksum_"]
+    form = RevisionForm
+    fields = ["disclosure_link", "number", "state", "reason", "title", "body", "count", "total", "checksum_", "version"]
     readonly_fields = ["disclosure_link", "number", "state", "count", "total", "checksum_"]
 
     @admin.display(description=gettext_lazy("内容校验码（公开时生成）"))
@@ -496,6 +520,11 @@ class RevisionAdmin(RevisionFigures, JurisdictionAdminMixin, admin.ModelAdmin):
         if obj is not None and not obj.is_editable:
             return False
         return super().has_change_permission(request, obj)
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and not self.has_change_permission(request, obj):
+            return [f for f in self.fields if f != "version"]  # a read-only page carries no version
+        return self.fields
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.number == 1:
@@ -529,17 +558,50 @@ class RevisionAdmin(RevisionFigures, JurisdictionAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         fields = {k: form.cleaned_data[k] for k in ("title", "body", "reason") if k in form.changed_data}
         if fields:
-            services.revision_update_content(actor=request.user, revision=obj, **fields)
+            self._through_service(
+                request, services.revision_update_content, actor=request.user, revision=obj, version=obj.version,
+                **fields,
+            )  # fmt: skip
 
     def save_formset(self, request, form, formset, change):
-        with transaction.atomic():
-            services._locked_editable(request.user, form.instance)  # refuse if it left draft meanwhile
-            formset.save()
+        """Rows are saved by ``save_related`` in one service call for every inline together."""
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        if any(fs.has_changed() for fs in formsets):
-            services.revision_entries_edited(actor=request.user, revision=form.instance)
+        saved, deleted = [], []
+        for formset in formsets:
+            saved += formset.save(commit=False)
+            deleted += formset.deleted_objects
+        if saved or deleted:
+            self._through_service(
+                request, services.revision_save_rows, actor=request.user, revision=form.instance,
+                version=form.instance.version, saved=saved, deleted=deleted,
+            )  # fmt: skip
+
+    def _through_service(self, request, service, **kwargs):
+        """Call a revision service; on a refusal (stale version, left draft meanwhile) undo the whole save.
+
+        The admin wraps the save in one transaction: marking it for rollback undoes every part of it,
+        and ``response_change`` sends the clerk back to the page with the refusal instead of "saved"."""
+        if getattr(request, "_revision_refused", False):
+            return
+        try:
+            locked = service(**kwargs)
+        except ValidationError as exc:
+            transaction.set_rollback(True)
+            request._revision_refused = True
+            self.message_user(request, "；".join(exc.messages), messages.ERROR)
+            return
+        kwargs["revision"].version = locked.version  # the next step of this same save carries the new version
+
+    def log_change(self, request, obj, message):
+        if not getattr(request, "_revision_refused", False):
+            return super().log_change(request, obj, message)
+        return None
+
+    def response_change(self, request, obj):
+        if getattr(request, "_revision_refused", False):
+            return redirect(request.path)
+        return super().response_change(request, obj)
 
 
 # The roster import (upload → preview → confirm) and the inspectors' pages (异常线索, 乡镇统计) register their own.

@@ -17,7 +17,8 @@ from villages.models import Division
 from villages.selectors import scope_for
 
 from . import selectors, services
-from .models import CLOSED_REVISION_STATES, Category, Disclosure, Kind, Phase, Revision, RosterEntry
+from .models import CLOSED_REVISION_STATES, MOVES, Category, Disclosure, Kind, Phase, Revision, RosterEntry
+from .public_text import public_fields_of
 from .serializers import (
     DraftCreateSerializer,
     EntryInputSerializer,
@@ -95,7 +96,7 @@ class PublicDisclosureViewSet(viewsets.ReadOnlyModelViewSet):
             except ValueError:
                 raise exceptions.ValidationError({"revision": "版本号应为整数。"}) from None
             revision_id = selectors.public_revision(disclosure, number).pk
-        fields = services.public_fields_of(disclosure.category)
+        fields = public_fields_of(disclosure.category)
         queryset = RosterEntry.objects.filter(revision_id=revision_id).order_by("position", "id")
         queryset = EntryFilter(request.GET, queryset=queryset).qs.only("id", *fields)
         page = self.paginate_queryset(queryset)
@@ -119,15 +120,8 @@ def _drf(exc):
     return exceptions.ValidationError({"detail": exc.messages})
 
 
-MOVES = {
-    "submit": services.disclosure_submit,
-    "approve-township": services.disclosure_approve_township,
-    "approve-discipline": services.disclosure_approve_discipline,
-    "publish": services.disclosure_publish,
-    "return": services.disclosure_return,
-    "archive": services.disclosure_archive,
-    "take-down": services.disclosure_take_down,
-}
+# One POST route per move of ``models.MOVES`` a person can make (``confirm`` is the tick's alone).
+ROUTED_MOVES = [m for m in MOVES.values() if m.perm is not None]
 
 
 class StaffDisclosureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -205,27 +199,28 @@ class StaffDisclosureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
             raise _drf(exc) from exc
         return Response(self.get_serializer(self.get_queryset().get(pk=disclosure.pk)).data)
 
-    def _move(self, request, name):
+    def _move(self, request, move):
+        """403 when the role or jurisdiction does not allow the move, 400 when the state (or reason) does not."""
         disclosure = self.get_object()
         body = ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            MOVES[name](disclosure=disclosure, actor=request.user, reason=body.validated_data["reason"])
+            services.transition(disclosure, move, request.user, reason=body.validated_data["reason"])
         except (DjangoValidationError, DjangoPermissionDenied) as exc:
             raise _drf(exc) from exc
         return Response(self.get_serializer(self.get_queryset().get(pk=disclosure.pk)).data)
 
 
-def _move_action(name):
+def _move_action(move):
     def view(self, request, pk=None):
-        return self._move(request, name)
+        return self._move(request, move)
 
-    view.__name__ = f"move_{name.replace('-', '_')}"
-    view.__doc__ = f"Transition: {name} (body: optional reason; required for return and take-down)."
+    view.__name__ = f"move_{move.name}"
+    view.__doc__ = f"Move: {move.name} ({move.label}). Body: reason{' (required)' if move.needs_reason else ''}."
     return extend_schema(request=ReasonSerializer, responses=StaffDisclosureSerializer)(
-        action(detail=True, methods=["post"], url_path=name, url_name=name)(view)
+        action(detail=True, methods=["post"], url_path=move.route, url_name=move.route)(view)
     )
 
 
-for _name in MOVES:
-    setattr(StaffDisclosureViewSet, f"move_{_name.replace('-', '_')}", _move_action(_name))
+for _move in ROUTED_MOVES:
+    setattr(StaffDisclosureViewSet, f"move_{_move.name}", _move_action(_move))

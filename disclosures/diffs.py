@@ -4,6 +4,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from .models import Kind
+from .public_text import public_fields_of
 
 
 def entry_key(entry):
@@ -43,8 +44,6 @@ def _ledger_text(revision):
 
 
 def revision_diff(old, new):
-    from .services import public_fields_of
-
     category = new.disclosure.category
     fields = public_fields_of(category)
     result = RevisionDiff(kind=category.kind, fields=fields)

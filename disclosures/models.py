@@ -6,13 +6,15 @@ revision is never changed: a correction is a new revision.
 """
 
 import uuid
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from sunshine.storage import private_storage
-from villages.models import Division
+from villages.models import Division, Role
 
 
 class Kind(models.TextChoices):
@@ -151,18 +153,43 @@ EDITABLE_REVISION_STATES = (RevisionState.DRAFT, RevisionState.RETURNED)
 CLOSED_REVISION_STATES = (RevisionState.PUBLISHED, RevisionState.SUPERSEDED)
 
 
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: sources may be a dict
 class Move:
-    """One allowed move: from which states (per review chain), to which state, under which permission."""
+    """One allowed move, as data: the ``transition`` service, admin actions and API routes all read it.
 
-    def __init__(self, name, sources, target, perm, *, needs_reason=False, label=""):
-        self.name, self.sources, self.target, self.perm = name, sources, target, perm
-        self.needs_reason, self.label = needs_reason, label
+    ``on`` says what the move changes: the working revision (the review chain; the disclosure's
+    status mirrors it until the first publication) or the disclosure as a whole. ``sources`` is a
+    tuple, or (for revision moves) a dict by review chain. ``perm`` None means only the system makes it (the tick).
+    ``handler`` names the extra work in ``disclosures.services.MOVE_HANDLERS`` (checked at import).
+    """
 
-    def allowed_from(self, state, chain):
+    name: str
+    on: str
+    sources: tuple | dict
+    target: str
+    perm: str | None
+    label: str
+    audit_action: str
+    needs_reason: bool = False
+    handler: str | None = None
+    notifies: str | None = None  # the role e-mailed after commit (whoever acts next)
+
+    def allowed_from(self, state, chain=None):
         sources = self.sources.get(chain, ()) if isinstance(self.sources, dict) else self.sources
         return state in sources
 
+    @property
+    def route(self):
+        """The API's URL segment: ``/api/v1/staff/disclosures/<id>/approve-township/``."""
+        return self.name.replace("_", "-")
 
+    @property
+    def action_label(self):
+        """The admin's label: says up front when a reason will be asked for."""
+        return format_lazy("{}{}", self.label, _("（需填写原因）") if self.needs_reason else "")
+
+
+ON_REVISION, ON_DISCLOSURE = "revision", "disclosure"
 _BOTH = (ReviewChain.REVIEWER_AND_DISCIPLINE, ReviewChain.REVIEWER_ONLY)
 _IN_REVIEW = {
     ReviewChain.REVIEWER_AND_DISCIPLINE: (
@@ -173,62 +200,41 @@ _IN_REVIEW = {
     ReviewChain.REVIEWER_ONLY: (RevisionState.SUBMITTED, RevisionState.TOWNSHIP_APPROVED),
 }
 
-# The review of one revision (a first publication or a correction). The disclosure's status
-# mirrors these moves until its first publication; afterwards it stays published.
-REVISION_MOVES = {
+# Every move of a disclosure and its revisions. The review moves act on one revision (a first
+# publication or a correction); the last three act on a published disclosure as a whole.
+_R, _S = RevisionState, Status
+MOVES = {
     m.name: m
     for m in (
-        Move(
-            "submit",
-            EDITABLE_REVISION_STATES,
-            RevisionState.SUBMITTED,
-            "disclosure.submit",
-            label=_("提交审核"),
-        ),
-        Move(
-            "approve_township",
-            dict.fromkeys(_BOTH, (RevisionState.SUBMITTED,)),
-            RevisionState.TOWNSHIP_APPROVED,
-            "disclosure.approve_township",
-            label=_("乡镇审核通过"),
-        ),
-        Move(
-            "approve_discipline",
-            {ReviewChain.REVIEWER_AND_DISCIPLINE: (RevisionState.TOWNSHIP_APPROVED,)},
-            RevisionState.DISCIPLINE_APPROVED,
-            "disclosure.approve_discipline",
-            label=_("纪委审核通过"),
-        ),
-        Move(
-            "publish",
-            {
-                ReviewChain.REVIEWER_AND_DISCIPLINE: (RevisionState.DISCIPLINE_APPROVED,),
-                ReviewChain.REVIEWER_ONLY: (RevisionState.TOWNSHIP_APPROVED,),
-            },
-            RevisionState.PUBLISHED,
-            "disclosure.publish",
-            label=_("公开"),
-        ),
-        Move("return", _IN_REVIEW, RevisionState.RETURNED, "disclosure.return", needs_reason=True, label=_("退回")),
+        Move(name="submit", on=ON_REVISION, sources=EDITABLE_REVISION_STATES, target=_R.SUBMITTED,
+             perm="disclosure.submit", label=_("提交审核"), audit_action="disclosure.submitted",
+             handler="submit", notifies=Role.TOWNSHIP_REVIEWER),
+        Move(name="approve_township", on=ON_REVISION, sources=dict.fromkeys(_BOTH, (_R.SUBMITTED,)),
+             target=_R.TOWNSHIP_APPROVED, perm="disclosure.approve_township", label=_("乡镇审核通过"),
+             audit_action="disclosure.township_approved", notifies=Role.TOWNSHIP_DISCIPLINE),
+        Move(name="approve_discipline", on=ON_REVISION,
+             sources={ReviewChain.REVIEWER_AND_DISCIPLINE: (_R.TOWNSHIP_APPROVED,)},
+             target=_R.DISCIPLINE_APPROVED, perm="disclosure.approve_discipline", label=_("纪委审核通过"),
+             audit_action="disclosure.discipline_approved"),
+        Move(name="publish", on=ON_REVISION,
+             sources={ReviewChain.REVIEWER_AND_DISCIPLINE: (_R.DISCIPLINE_APPROVED,),
+                      ReviewChain.REVIEWER_ONLY: (_R.TOWNSHIP_APPROVED,)},
+             target=_R.PUBLISHED, perm="disclosure.publish", label=_("公开"), audit_action="disclosure.published",
+             handler="publish"),
+        Move(name="return", on=ON_REVISION, sources=_IN_REVIEW, target=_R.RETURNED, perm="disclosure.return",
+             label=_("退回"), audit_action="disclosure.returned", needs_reason=True, notifies=Role.VILLAGE_CLERK),
+        Move(name="confirm", on=ON_DISCLOSURE, sources=(_S.PUBLISHED,), target=_S.CONFIRMED, perm=None,
+             label=_("公示期满确认"), audit_action="disclosure.confirmed", handler="confirm"),
+        Move(name="archive", on=ON_DISCLOSURE, sources=(_S.PUBLISHED, _S.CONFIRMED), target=_S.ARCHIVED,
+             perm="disclosure.archive", label=_("归档"), audit_action="disclosure.archived"),
+        Move(name="take_down", on=ON_DISCLOSURE, sources=(_S.PUBLISHED, _S.CONFIRMED, _S.ARCHIVED),
+             target=_S.TAKEN_DOWN, perm="disclosure.take_down", label=_("撤下并隐去个人信息"),
+             audit_action="disclosure.taken_down", needs_reason=True, handler="take_down"),
     )
-}
-
-# Moves of a published disclosure as a whole. ``confirm`` is made by the periodic tick only.
-DISCLOSURE_MOVES = {
-    m.name: m
-    for m in (
-        Move("confirm", (Status.PUBLISHED,), Status.CONFIRMED, None, label=_("公示期满确认")),
-        Move("archive", (Status.PUBLISHED, Status.CONFIRMED), Status.ARCHIVED, "disclosure.archive", label=_("归档")),
-        Move(
-            "take_down",
-            (Status.PUBLISHED, Status.CONFIRMED, Status.ARCHIVED),
-            Status.TAKEN_DOWN,
-            "disclosure.take_down",
-            needs_reason=True,
-            label=_("撤下"),
-        ),
-    )
-}
+}  # fmt: skip
+# The two halves, for readers that care about one of them.
+REVISION_MOVES = {name: m for name, m in MOVES.items() if m.on == ON_REVISION}
+DISCLOSURE_MOVES = {name: m for name, m in MOVES.items() if m.on == ON_DISCLOSURE}
 # What the public may see.
 PUBLIC_STATUSES = (Status.PUBLISHED, Status.CONFIRMED, Status.ARCHIVED)
 
@@ -252,6 +258,8 @@ class Revision(models.Model):
     checksum = models.CharField(max_length=64, blank=True)
     entry_count = models.PositiveIntegerField(default=0)
     amount_total = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    # Bumped by every content change; edit forms carry it so a stale save is refused, never merged.
+    version = models.PositiveIntegerField(_("内容修订号"), default=0)
 
     class Meta:
         verbose_name = _("版本")

@@ -22,7 +22,8 @@ from .models import (
     RosterEntry,
     Status,
 )
-from .services import FREE_TEXT_FIELDS, public_fields_of, scrub
+from .public_text import FREE_TEXT_FIELDS, public_fields_of, scrub
+from .reconciliation import reconcile_many
 
 # Column headings for the public fields (the allow-list decides which appear).
 FIELD_LABELS = {
@@ -327,8 +328,6 @@ def reconciliation_anomalies(user, filters):
 
     A payout with neither an earlier payout nor a pre roster to compare with (the first one entered) is left
     out: every person on it would count as paid but never announced."""
-    from .reconciliation import reconcile_many
-
     posts = scope_for(public_disclosures().filter(phase=Phase.POST, category__kind=Kind.ROSTER), user, ANOMALY_PERM)
     posts = _filter_disclosures(posts, filters).select_related("division__parent", "category")
     posts = posts.order_by("division__path", "category__sort_order", "-period")

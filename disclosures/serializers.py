@@ -4,7 +4,9 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from .models import Disclosure, LedgerLine, Phase
-from .services import public_fields_of, scrub
+from .public_text import public_fields_of, scrub
+from .services import available_moves
+from .views import disclosure_url
 
 
 class PublicDisclosureSerializer(serializers.ModelSerializer):
@@ -37,8 +39,6 @@ class PublicDisclosureSerializer(serializers.ModelSerializer):
         return obj.current_revision.number > 1
 
     def get_page_url(self, obj) -> str:
-        from .views import disclosure_url
-
         return self.context["request"].build_absolute_uri(disclosure_url(obj))
 
     def get_entries_url(self, obj) -> str | None:
@@ -77,13 +77,19 @@ class StaffDisclosureSerializer(serializers.ModelSerializer):
     category = serializers.CharField(source="category.slug", read_only=True)
     working_revision = serializers.SerializerMethodField()
     current_revision_number = serializers.IntegerField(source="current_revision.number", default=None, read_only=True)
+    moves = serializers.SerializerMethodField(help_text="此刻您可以执行的操作（POST 到同名子路径）")
 
     class Meta:
         model = Disclosure
         fields = (
             "id", "division_code", "category", "period", "phase", "title", "status", "current_revision_number",
-            "working_revision", "objection_ends_at", "first_published_at", "pre_disclosure",
+            "working_revision", "objection_ends_at", "first_published_at", "pre_disclosure", "moves",
         )  # fmt: skip
+
+    def get_moves(self, obj) -> list[str]:
+        revisions = getattr(obj, "open_revisions", None)
+        user = self.context["request"].user
+        return [m.route for m in available_moves(obj, user, revision=revisions[0] if revisions else None)]
 
     def get_working_revision(self, obj) -> dict | None:
         revisions = getattr(obj, "open_revisions", None)

@@ -1,46 +1,56 @@
 """State changes for disclosures. Views, admin, API and commands call these; none sets status itself.
 
-Every move is one function: it opens a transaction, locks the row, checks the move against
-``models.REVISION_MOVES``/``models.DISCLOSURE_MOVES``, checks the actor's role and jurisdiction
-with ``villages.permissions.can``, saves only the changed fields and writes one audit event.
+Every move of a disclosure or its revision goes through ``transition``: it checks the move against
+``models.MOVES``, the actor's role and jurisdiction with ``villages.permissions.can``, locks, runs the
+move's handler, saves only the changed fields, writes one audit event and queues the notification.
+
+Lock order, everywhere: the disclosure row, then the revision row (its entries are covered by the
+revision's lock). Category and division rows are read, never locked: ``select_for_update`` with a
+``select_related`` would lock every joined row, hence ``of=("self",)``.
 """
 
 import datetime as dt
-import hashlib
-import json
 import re
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sunshine.audit.services import audit_record, audit_record_many, build_event
+from sunshine.audit.services import audit_record, audit_record_many, build_event, diff, snapshot
 from sunshine.identity import encrypt, mask_id, person_key
 from villages.models import Level, Role
 from villages.permissions import can
 
+from .bulletin import forget_bulletins
+from .diffs import revision_diff
 from .models import (
     CLOSED_REVISION_STATES,
     DISCLOSURE_MOVES,
     EDITABLE_REVISION_STATES,
-    PUBLIC_ROSTER_FIELDS,
+    MOVES,
+    ON_REVISION,
     PUBLIC_STATUSES,
-    REVISION_MOVES,
+    Category,
     Disclosure,
     Kind,
     LedgerLine,
+    Move,
     Phase,
     Revision,
     RevisionState,
     RosterEntry,
     Status,
 )
+from .public_text import revision_checksum
+
+__all__ = ["EDITABLE_REVISION_STATES"]  # re-exported for the importer
 
 PERIOD_PATTERNS = (
     re.compile(r"^\d{4}-(0[1-9]|1[0-2])$"),  # 2026-11
@@ -48,17 +58,12 @@ PERIOD_PATTERNS = (
     re.compile(r"^\d{4}$"),  # 2026
     re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"),  # 2026-11-23
 )
-# The audit code each move writes (sunshine.audit.actions).
-AUDIT_ACTIONS = {
-    "submit": "disclosure.submitted",
-    "approve_township": "disclosure.township_approved",
-    "approve_discipline": "disclosure.discipline_approved",
-    "publish": "disclosure.published",
-    "return": "disclosure.returned",
-    "confirm": "disclosure.confirmed",
-    "archive": "disclosure.archived",
-    "take_down": "disclosure.taken_down",
-}
+STALE_MESSAGE = "此名单已被他人修改，请刷新后重试"
+# What a county admin edits on a category; every change is audited field by field.
+CATEGORY_FIELDS = [
+    "slug", "name", "kind", "cadence", "objection_days", "public_fields", "retention_days", "review_chain",
+    "stores_full_id", "amount_min", "amount_max", "column_synonyms", "description", "sort_order", "is_active",
+]  # fmt: skip
 
 
 def validate_period_and_phase(*, category, period, phase):
@@ -78,6 +83,35 @@ def _check(actor, perm, division):
         raise PermissionDenied(_("您没有权限对该区划的公开事项执行此操作。"))
 
 
+# --- locks ------------------------------------------------------------------------------------
+
+
+def _lock_disclosure(pk):
+    """Lock one disclosure row (first in the lock order); its category and division come along unlocked."""
+    return Disclosure.objects.select_for_update(of=("self",)).select_related("category", "division").get(pk=pk)
+
+
+def _check_version(revision, version):
+    if version is not None and revision.version != int(version):
+        raise ValidationError(_(STALE_MESSAGE))
+
+
+def _locked_editable(actor, revision, version=None):
+    """Lock the revision's disclosure, then the revision; refuse unless it is still editable (and, when the
+    caller carries a ``version``, unless nobody changed it since the caller read it)."""
+    _check(actor, "disclosure.edit", revision.disclosure.division)
+    disclosure = _lock_disclosure(revision.disclosure_id)
+    locked = Revision.objects.select_for_update().get(pk=revision.pk)
+    locked.disclosure = disclosure
+    if locked.state not in EDITABLE_REVISION_STATES:
+        raise ValidationError(_("只有草稿或退回的版本可以修改；已公开的内容只能通过更正修改。"))
+    _check_version(locked, version)
+    return locked
+
+
+# --- opening a draft --------------------------------------------------------------------------
+
+
 def disclosure_open_draft(*, actor, division, category, period, phase=Phase.SINGLE, title="", pre_disclosure=None):
     """The editable revision for ``(division, category, period, phase)``.
 
@@ -85,68 +119,84 @@ def disclosure_open_draft(*, actor, division, category, period, phase=Phase.SING
     none; returns the open draft/returned revision if one exists; and if the
     disclosure is already published, opens a correction revision (number + 1)
     that goes through the same review chain. A published revision is never
-    touched.
+    touched. Concurrent callers for the same new slot all get the same disclosure.
     """
     _check(actor, "disclosure.edit", division)
     if division.level not in (Level.VILLAGE, Level.TOWNSHIP):
         raise ValidationError(_("公开事项只能属于村或乡镇。"))
+    slot = {"division": division, "category": category, "period": period, "phase": phase}
     with transaction.atomic():
-        disclosure = (
-            Disclosure.objects.select_for_update()
-            .filter(division=division, category=category, period=period, phase=phase)
-            .first()
-        )
+        disclosure = Disclosure.objects.select_for_update(of=("self",)).filter(**slot).first()
         if disclosure is None:
-            validate_period_and_phase(category=category, period=period, phase=phase)
-            if pre_disclosure is None and phase == Phase.POST:  # link the payout to its own period's notice
-                pre_disclosure = Disclosure.objects.filter(
-                    division=division, category=category, period=period, phase=Phase.PRE
-                ).first()
-            if pre_disclosure is not None:
-                _check_pre_link(category=category, division=division, phase=phase, pre=pre_disclosure)
-            disclosure = Disclosure.objects.create(
-                division=division,
-                category=category,
-                period=period,
-                phase=phase,
-                title=title,
-                created_by=actor,
-                status=Status.DRAFT,
-                pre_disclosure=pre_disclosure,
-            )
-            audit_record(
-                actor=actor,
-                action="disclosure.created",
-                obj=disclosure,
-                changes={"category": [None, category.slug], "period": [None, period], "phase": [None, phase]},
-            )
-        elif disclosure.status == Status.TAKEN_DOWN:
+            disclosure = _create_disclosure(actor, slot, title=title, pre_disclosure=pre_disclosure)
+        if disclosure.status == Status.TAKEN_DOWN:
             raise ValidationError(_("该公开事项已撤下，不能再修改。"))
-        revision = (
-            disclosure.revisions.select_for_update()
-            .filter(state__in=EDITABLE_REVISION_STATES)
-            .order_by("-number")
-            .first()
-        )
-        if revision is not None:
-            return revision
-        in_review = disclosure.revisions.exclude(state__in=CLOSED_REVISION_STATES).exists()
-        if in_review:
-            raise ValidationError(_("该公开事项有一个版本正在审核中，审核结束前不能再修改。"))
-        number = (disclosure.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
-        revision = Revision.objects.create(
-            disclosure=disclosure, number=number, state=RevisionState.DRAFT, created_by=actor, title=title
-        )
-        if number > 1:
-            _copy_content(disclosure.current_revision, revision)
-        audit_record(
-            actor=actor,
-            action="revision.opened" if number == 1 else "revision.correction_opened",
-            obj=revision,
-            division=division,
-            changes={"number": [None, number]},
-        )
+        return _editable_or_new_revision(actor, disclosure, title=title)
+
+
+def _create_disclosure(actor, slot, *, title, pre_disclosure):
+    """Insert the disclosure inside a savepoint; if another caller inserted it first, lock and return theirs.
+
+    ``select_for_update`` on a row that does not exist yet locks nothing; the unique constraint is
+    what serializes the creators (the INSERT waits for the other transaction, then fails)."""
+    category, division, period, phase = slot["category"], slot["division"], slot["period"], slot["phase"]
+    validate_period_and_phase(category=category, period=period, phase=phase)
+    if pre_disclosure is None and phase == Phase.POST:  # link the payout to its own period's notice
+        pre_disclosure = Disclosure.objects.filter(
+            division=division, category=category, period=period, phase=Phase.PRE
+        ).first()
+    if pre_disclosure is not None:
+        _check_pre_link(category=category, division=division, phase=phase, pre=pre_disclosure)
+    try:
+        with transaction.atomic():
+            disclosure = Disclosure.objects.create(
+                **slot, title=title, created_by=actor, status=Status.DRAFT, pre_disclosure=pre_disclosure
+            )
+    except IntegrityError:
+        return Disclosure.objects.select_for_update(of=("self",)).get(**slot)
+    audit_record(
+        actor=actor,
+        action="disclosure.created",
+        obj=disclosure,
+        changes={"category": [None, category.slug], "period": [None, period], "phase": [None, phase]},
+    )
+    return disclosure
+
+
+def _editable_or_new_revision(actor, disclosure, *, title=""):
+    """With the disclosure locked: its draft/returned revision, or a new one (the first, or a correction)."""
+    revision = _editable_revision(disclosure)
+    if revision is not None:
         return revision
+    if disclosure.revisions.exclude(state__in=CLOSED_REVISION_STATES).exists():
+        raise ValidationError(_("该公开事项有一个版本正在审核中，审核结束前不能再修改。"))
+    number = (disclosure.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
+    try:
+        with transaction.atomic():
+            revision = Revision.objects.create(
+                disclosure=disclosure, number=number, state=RevisionState.DRAFT, created_by=actor, title=title
+            )
+    except IntegrityError:  # a writer that did not lock the disclosure first made it meanwhile
+        revision = _editable_revision(disclosure)
+        if revision is None:
+            raise
+        return revision
+    if number > 1:
+        _copy_content(disclosure.current_revision, revision)
+    audit_record(
+        actor=actor,
+        action="revision.opened" if number == 1 else "revision.correction_opened",
+        obj=revision,
+        division=disclosure.division,
+        changes={"number": [None, number]},
+    )
+    return revision
+
+
+def _editable_revision(disclosure):
+    return (
+        disclosure.revisions.select_for_update().filter(state__in=EDITABLE_REVISION_STATES).order_by("-number").first()
+    )
 
 
 def validate_open_draft(*, division, category, period, phase, pre_disclosure=None):
@@ -196,41 +246,45 @@ def disclosure_open_correction(*, actor, disclosure, reason):
         raise ValidationError(_("更正必须填写原因。"))
     if disclosure.status not in PUBLIC_STATUSES:
         raise ValidationError(_("只有已公开的事项才能更正；草稿请直接修改。"))
-    revision = disclosure_open_draft(
-        actor=actor,
-        division=disclosure.division,
-        category=disclosure.category,
-        period=disclosure.period,
-        phase=disclosure.phase,
-    )
-    if revision.reason != reason:
-        revision_update_content(actor=actor, revision=revision, reason=reason)
-        revision.reason = reason
+    with transaction.atomic():
+        revision = disclosure_open_draft(
+            actor=actor,
+            division=disclosure.division,
+            category=disclosure.category,
+            period=disclosure.period,
+            phase=disclosure.phase,
+        )
+        if revision.reason != reason:
+            revision = revision_update_content(actor=actor, revision=revision, reason=reason)
     return revision
 
 
-def _locked_editable(actor, revision):
-    _check(actor, "disclosure.edit", revision.disclosure.division)
-    locked = Revision.objects.select_for_update().select_related("disclosure__category").get(pk=revision.pk)
-    if locked.state not in EDITABLE_REVISION_STATES:
-        raise ValidationError(_("只有草稿或退回的版本可以修改；已公开的内容只能通过更正修改。"))
-    return locked
+def correction_available(disclosure, user):
+    """May ``user`` open (or go back to) a correction of ``disclosure`` now?"""
+    if disclosure.status not in PUBLIC_STATUSES or not can(user, "disclosure.edit", disclosure.division):
+        return False
+    revision = working_revision(disclosure)
+    return revision is None or revision.is_editable
 
 
-def revision_update_content(*, actor, revision, **fields):
+# --- editing a draft --------------------------------------------------------------------------
+
+
+def revision_update_content(*, actor, revision, version=None, **fields):
     """Change the title, body or correction reason of an editable revision."""
     allowed = {"title", "body", "reason"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"cannot set {sorted(unknown)}")
     with transaction.atomic():
-        locked = _locked_editable(actor, revision)
+        locked = _locked_editable(actor, revision, version)
         changes = {k: [getattr(locked, k), v] for k, v in fields.items() if getattr(locked, k) != v}
         if not changes:
             return locked
         for key, value in fields.items():
             setattr(locked, key, value)
-        locked.save(update_fields=list(changes))
+        locked.version += 1
+        locked.save(update_fields=[*changes, "version"])
         audit_record(
             actor=actor,
             action="revision.content_changed",
@@ -249,42 +303,50 @@ def entry_set_identity(entry, *, id_number, category):
     entry.id_encrypted = encrypt(id_number) if category.stores_full_id else ""
 
 
-def revision_replace_entries(*, actor, revision, entries, source=None):
-    """Replace every roster entry of an editable revision with ``entries`` (unsaved RosterEntry objects).
+def bulk_create_entries(revision, entries):
+    """The default writer of ``revision_replace_entries``: number the rows and ``bulk_create`` them."""
+    entries = list(entries)
+    total = Decimal("0")
+    for position, entry in enumerate(entries, start=1):
+        entry.revision = revision
+        entry.position = position
+        total += entry.amount or 0
+    RosterEntry.objects.bulk_create(entries, batch_size=2000)
+    return len(entries), total
 
-    One audit event records the counts and ``source`` (e.g. the import file's checksum);
-    no personal data goes into it.
+
+def revision_replace_entries(*, actor, revision, entries, source=None, writer=None, version=None):
+    """Replace every roster entry of an editable revision with ``entries``.
+
+    ``writer(locked_revision, entries) -> (count, amount_total)`` inserts the rows (default: unsaved
+    ``RosterEntry`` objects through ``bulk_create``; the importer plugs in its COPY). This service owns
+    the rest: permission, locks, deleting the old rows, totals, the version and one audit event that
+    records the counts and ``source`` (e.g. the import file's checksum), never personal data.
     """
-    disclosure = revision.disclosure
     with transaction.atomic():
-        locked = _locked_editable(actor, revision)  # checks the actor's permission first
+        locked = _locked_editable(actor, revision, version)  # checks the actor's permission first
         before_count, before_total = locked.entry_count, locked.amount_total
         RosterEntry.objects.filter(revision=locked).delete()
-        total = Decimal("0")
-        for position, entry in enumerate(entries, start=1):
-            entry.revision = locked
-            entry.position = position
-            total += entry.amount or 0
-        RosterEntry.objects.bulk_create(entries, batch_size=2000)
-        locked.entry_count = len(entries)
-        locked.amount_total = total
-        locked.save(update_fields=["entry_count", "amount_total"])
+        count, total = (writer or bulk_create_entries)(locked, entries)
+        locked.entry_count, locked.amount_total = count, total
+        locked.version += 1
+        locked.save(update_fields=["entry_count", "amount_total", "version"])
         audit_record(
             actor=actor,
             action="revision.entries_replaced",
             obj=locked,
-            division=disclosure.division,
-            changes={"entry_count": [before_count, len(entries)], "amount_total": [before_total, total]},
+            division=locked.disclosure.division,
+            changes={"entry_count": [before_count, count], "amount_total": [before_total, total]},
             data=source or {},
         )
-        revision.entry_count, revision.amount_total = locked.entry_count, locked.amount_total
+        revision.entry_count, revision.amount_total, revision.version = count, total, locked.version
         return locked
 
 
-def revision_replace_ledger(*, actor, revision, lines, source=None):
+def revision_replace_ledger(*, actor, revision, lines, source=None, version=None):
     """Replace the ledger lines of an editable revision; running balances are computed here."""
     with transaction.atomic():
-        locked = _locked_editable(actor, revision)
+        locked = _locked_editable(actor, revision, version)
         before = locked.entry_count
         LedgerLine.objects.filter(revision=locked).delete()
         for position, line in enumerate(lines, start=1):
@@ -304,6 +366,7 @@ def revision_replace_ledger(*, actor, revision, lines, source=None):
 
 
 def _refresh_totals(revision):
+    """Recount a locked revision's rows (running balances for a ledger) and bump its version."""
     if revision.disclosure.category.kind == Kind.LEDGER:
         balance = Decimal("0")
         lines = list(revision.ledger_lines.order_by("date", "position", "id"))
@@ -317,14 +380,24 @@ def _refresh_totals(revision):
         entries = list(revision.entries.values_list("amount", flat=True))
         revision.entry_count = len(entries)
         revision.amount_total = sum((a or 0 for a in entries), Decimal("0"))
-    revision.save(update_fields=["entry_count", "amount_total"])
+    revision.version += 1
+    revision.save(update_fields=["entry_count", "amount_total", "version"])
 
 
-def revision_entries_edited(*, actor, revision):
-    """After the admin inline saved typed-in rows: recount, recompute balances, write one event."""
+def revision_save_rows(*, actor, revision, version, saved=(), deleted=()):
+    """Save rows typed into the admin (roster entries, ledger lines, attachments) as one edit.
+
+    ``version`` is the revision's version the form was built from: if anyone changed the revision
+    since, the save is refused with STALE_MESSAGE and changes nothing. Recounts and writes one event.
+    """
     with transaction.atomic():
-        locked = _locked_editable(actor, revision)
+        locked = _locked_editable(actor, revision, version)
         before = [locked.entry_count, str(locked.amount_total)]
+        for row in deleted:
+            row.delete()
+        for row in saved:
+            row.revision = locked
+            row.save()
         _refresh_totals(locked)
         audit_record(
             actor=actor,
@@ -333,10 +406,39 @@ def revision_entries_edited(*, actor, revision):
             division=locked.disclosure.division,
             changes={"entry_count": [before[0], locked.entry_count], "amount_total": [before[1], locked.amount_total]},
         )
+        revision.version = locked.version
         return locked
 
 
-# --- the review chain ------------------------------------------------------------------------
+def revision_entries_edited(*, actor, revision):
+    """After rows were saved another way: recount, recompute balances, bump the version, write one event."""
+    return revision_save_rows(actor=actor, revision=revision, version=None)
+
+
+# --- categories -------------------------------------------------------------------------------
+
+
+def category_save(*, actor, category):
+    """Create or change a category (county admins); the event lists the changed fields.
+
+    The row is not locked (no disclosure path locks categories either); a concurrent edit of the same
+    category is the admin's last-writer-wins, and both events are in the log."""
+    if not can(actor, "category.change"):
+        raise PermissionDenied(_("您没有权限修改公开类别。"))
+    with transaction.atomic():
+        existing = Category.objects.filter(pk=category.pk).first() if category.pk else None
+        before = snapshot(existing, CATEGORY_FIELDS) if existing else {}
+        category.save()
+        audit_record(
+            actor=actor,
+            action="category.changed" if existing else "category.created",
+            obj=category,
+            changes=diff(before, snapshot(category, CATEGORY_FIELDS)),
+        )
+    return category
+
+
+# --- moves ------------------------------------------------------------------------------------
 
 
 def working_revision(disclosure):
@@ -344,146 +446,220 @@ def working_revision(disclosure):
     return disclosure.revisions.exclude(state__in=CLOSED_REVISION_STATES).order_by("-number").first()
 
 
-def _revision_move(name, *, disclosure, actor, reason=""):
-    move = REVISION_MOVES[name]
+def move_allowed_now(move, disclosure, revision):
+    """Does the table allow ``move`` on ``disclosure`` whose working revision is ``revision`` (or None)?"""
+    if disclosure.status == Status.TAKEN_DOWN:
+        return False
+    if move.on == ON_REVISION:
+        return revision is not None and move.allowed_from(revision.state, disclosure.category.review_chain)
+    return move.allowed_from(disclosure.status)  # a disclosure's moves do not depend on the review chain
+
+
+_UNKNOWN = object()
+
+
+def available_moves(obj, user, *, revision=_UNKNOWN):
+    """The moves ``user`` may make on ``obj`` (a disclosure or a revision) now: state and review chain
+    allow it, the role has the permission and the disclosure is in the user's jurisdiction.
+
+    Pass ``revision`` (None for none) when the working revision is already at hand (prefetched in a list)."""
+    disclosure = obj.disclosure if isinstance(obj, Revision) else obj
+    if revision is _UNKNOWN:
+        revision = working_revision(disclosure)
+    return [
+        move
+        for move in MOVES.values()
+        if move.perm is not None
+        and move_allowed_now(move, disclosure, revision)
+        and can(user, move.perm, disclosure.division)
+    ]
+
+
+@dataclass
+class MoveStep:
+    """One move in progress, handed to the move's handler (which may add fields to save and audit data)."""
+
+    move: Move
+    disclosure: Disclosure
+    revision: Revision | None
+    actor: object
+    now: dt.datetime
+    data: dict = field(default_factory=dict)
+    disclosure_fields: list = field(default_factory=list)
+    revision_fields: list = field(default_factory=list)
+
+
+def _wrong_state(move, current):
+    return ValidationError(
+        _("当前状态为“%(state)s”，不能执行“%(action)s”。") % {"state": current, "action": move.label}
+    )
+
+
+def transition(obj, move, actor, *, reason="", system=False, **data):
+    """Make ``move`` (a name or a ``Move`` of ``models.MOVES``) on ``obj`` (a disclosure or a revision).
+
+    Checks the actor's role and jurisdiction (skipped only for ``system`` moves: the tick, retention),
+    the reason, locks the disclosure then its working revision, checks the state against the table,
+    runs the handler, saves the changed fields, writes the audit event (``data`` joins its data) and
+    queues the notification after commit. Returns the moved revision, or the disclosure.
+    """
+    move = MOVES[move] if isinstance(move, str) else move
+    disclosure = obj.disclosure if isinstance(obj, Revision) else obj
+    if not system:
+        if move.perm is None:
+            raise PermissionDenied(_("该操作只由系统执行。"))
+        _check(actor, move.perm, disclosure.division)
     if move.needs_reason and not reason.strip():
         raise ValidationError(_("请填写%(action)s的原因。") % {"action": move.label})
-    _check(actor, move.perm, disclosure.division)
     with transaction.atomic():
-        locked = Disclosure.objects.select_for_update().select_related("category", "division").get(pk=disclosure.pk)
-        if locked.status == Status.TAKEN_DOWN:
-            raise ValidationError(_("该公开事项已撤下。"))
-        revision = (
-            locked.revisions.select_for_update().exclude(state__in=CLOSED_REVISION_STATES).order_by("-number").first()
-        )
-        if revision is None or not move.allowed_from(revision.state, locked.category.review_chain):
-            current = revision.get_state_display() if revision else locked.get_status_display()
-            raise ValidationError(
-                _("当前状态为“%(state)s”，不能执行“%(action)s”。") % {"state": current, "action": move.label}
-            )
-        before_state, before_status = revision.state, locked.status
-        now = timezone.now()
-        revision.state = move.target
-        revision_fields = ["state"]
-        disclosure_fields = []
-        data = {"revision": revision.number}
-        if name == "submit":
-            if revision.number > 1 and not revision.reason.strip():
-                raise ValidationError(_("更正版本须填写更正原因后才能提交。"))
-            if locked.category.kind == Kind.ROSTER and not revision.entries.exists():
-                raise ValidationError(_("名单为空，不能提交。"))
-            revision.submitted_at = now
-            revision_fields.append("submitted_at")
-        if name == "publish":
-            _publish(locked, revision, now, revision_fields, disclosure_fields, data)
-        elif locked.current_revision_id is None:
-            locked.status = move.target  # before the first publication the disclosure follows its revision
-            disclosure_fields.append("status")
-        revision.save(update_fields=revision_fields)
-        if disclosure_fields:
-            locked.save(update_fields=[*disclosure_fields, "updated_at"])
-        audit_record(
-            actor=actor,
-            action=AUDIT_ACTIONS[name],
-            obj=locked,
-            changes={
-                "revision_state": [before_state, revision.state],
-                **({"status": [before_status, locked.status]} if before_status != locked.status else {}),
-            },
-            reason=reason,
-            data=data,
-        )
-        transaction.on_commit(lambda: notify_move(disclosure_id=locked.pk, move=name))
+        locked = _lock_disclosure(disclosure.pk)
+        step = MoveStep(move=move, disclosure=locked, revision=None, actor=actor, now=timezone.now(), data=data)
+        before_status = locked.status
+        before_state = _apply(step)
+        if step.revision is not None:
+            step.revision.save(update_fields=step.revision_fields)
+        if step.disclosure_fields:  # a correction's review leaves the published disclosure's row alone
+            locked.save(update_fields=[*step.disclosure_fields, "updated_at"])
+        changes = {"revision_state": [before_state, step.revision.state]} if step.revision is not None else {}
+        if before_status != locked.status:
+            changes["status"] = [before_status, locked.status]
+        audit_record(actor=actor, action=move.audit_action, obj=locked, changes=changes, reason=reason, data=step.data)
+        if move.notifies:
+            transaction.on_commit(lambda: notify_move(disclosure_id=locked.pk, move=move.name))
+    return step.revision if step.revision is not None else locked
+
+
+def _apply(step):
+    """Check the state and change it (revision first, disclosure mirroring it before its first publication).
+    Returns the revision's state before the move (None for a move of the disclosure as a whole)."""
+    move, disclosure = step.move, step.disclosure
+    if move.on != ON_REVISION:
+        if not move_allowed_now(move, disclosure, None):
+            raise _wrong_state(move, disclosure.get_status_display())
+        disclosure.status = move.target
+        step.disclosure_fields.append("status")
+        _run_handler(step)
+        return None
+    if disclosure.status == Status.TAKEN_DOWN:
+        raise ValidationError(_("该公开事项已撤下。"))
+    revision = (
+        disclosure.revisions.select_for_update().exclude(state__in=CLOSED_REVISION_STATES).order_by("-number").first()
+    )
+    if not move_allowed_now(move, disclosure, revision):
+        raise _wrong_state(move, revision.get_state_display() if revision else disclosure.get_status_display())
+    before = revision.state
+    step.revision = revision
+    step.data = {"revision": revision.number, **step.data}
+    revision.state = move.target
+    step.revision_fields.append("state")
+    _run_handler(step)
+    if disclosure.current_revision_id is None and "status" not in step.disclosure_fields:
+        disclosure.status = move.target  # before the first publication the disclosure follows its revision
+        step.disclosure_fields.append("status")
+    return before
+
+
+def _run_handler(step):
+    if step.move.handler:
+        MOVE_HANDLERS[step.move.handler](step)
+
+
+def _handle_submit(step):
+    revision, disclosure = step.revision, step.disclosure
+    if revision.number > 1 and not revision.reason.strip():
+        raise ValidationError(_("更正版本须填写更正原因后才能提交。"))
+    if disclosure.category.kind == Kind.ROSTER and not revision.entries.exists():
+        raise ValidationError(_("名单为空，不能提交。"))
+    revision.submitted_at = step.now
+    step.revision_fields.append("submitted_at")
+
+
+def _handle_publish(step):
+    """Seal the content (checksum), supersede the previous revision (its diff goes into the event) and,
+    on the first publication, publish the disclosure and open its objection window."""
+    disclosure, revision, now = step.disclosure, step.revision, step.now
+    revision.published_at = now
+    revision.checksum = revision_checksum(revision)
+    step.revision_fields += ["published_at", "checksum"]
+    previous = disclosure.current_revision
+    if previous is not None:
+        Revision.objects.filter(pk=previous.pk).update(state=RevisionState.SUPERSEDED)
+        step.data["diff"] = revision_diff(previous, revision).summary()
+        step.data["correction_reason"] = revision.reason
+    disclosure.current_revision = revision
+    step.disclosure_fields.append("current_revision")
+    if disclosure.first_published_at is None:
+        disclosure.first_published_at = now
+        disclosure.status = Status.PUBLISHED
+        step.disclosure_fields += ["first_published_at", "status"]
+        days = disclosure.category.objection_days
+        if disclosure.phase == Phase.PRE and days:
+            disclosure.objection_ends_at = now + dt.timedelta(days=days)
+            step.disclosure_fields.append("objection_ends_at")
+
+
+def _handle_confirm(step):
+    step.disclosure.confirmed_at = step.now
+    step.disclosure_fields.append("confirmed_at")
+    step.data = {"objection_ends_at": step.disclosure.objection_ends_at, **step.data}
+
+
+def _handle_take_down(step):
+    step.disclosure.taken_down_at = step.now
+    step.disclosure_fields.append("taken_down_at")
+    step.data = {"anonymized_entries": anonymize_disclosure(step.disclosure), **step.data}
+
+
+# The extra work of a move, by ``Move.handler``. Checked at import: a handler named in the table and
+# missing here would otherwise be a move that silently does less.
+MOVE_HANDLERS = {
+    "submit": _handle_submit,
+    "publish": _handle_publish,
+    "confirm": _handle_confirm,
+    "take_down": _handle_take_down,
+}
+_UNHANDLED = {m.handler for m in MOVES.values() if m.handler} ^ set(MOVE_HANDLERS)
+if _UNHANDLED:
+    raise ImproperlyConfigured(f"disclosure move handlers out of step with models.MOVES: {sorted(_UNHANDLED)}")
+
+
+def _revision_move(name, disclosure, actor, reason):
+    revision = transition(disclosure, name, actor, reason=reason)
     disclosure.refresh_from_db()
     return revision
 
 
-def _publish(disclosure, revision, now, revision_fields, disclosure_fields, data):
-    from .diffs import revision_diff
-
-    revision.published_at = now
-    revision.checksum = revision_checksum(revision)
-    revision_fields += ["published_at", "checksum"]
-    previous = disclosure.current_revision
-    if previous is not None:
-        Revision.objects.filter(pk=previous.pk).update(state=RevisionState.SUPERSEDED)
-        data["diff"] = revision_diff(previous, revision).summary()
-        data["correction_reason"] = revision.reason
-    disclosure.current_revision = revision
-    disclosure_fields.append("current_revision")
-    if disclosure.first_published_at is None:
-        disclosure.first_published_at = now
-        disclosure.status = Status.PUBLISHED
-        disclosure_fields += ["first_published_at", "status"]
-        days = disclosure.category.objection_days
-        if disclosure.phase == Phase.PRE and days:
-            disclosure.objection_ends_at = now + dt.timedelta(days=days)
-            disclosure_fields.append("objection_ends_at")
-
-
 def disclosure_submit(*, disclosure, actor, reason=""):
-    return _revision_move("submit", disclosure=disclosure, actor=actor, reason=reason)
+    return _revision_move("submit", disclosure, actor, reason)
 
 
 def disclosure_approve_township(*, disclosure, actor, reason=""):
-    return _revision_move("approve_township", disclosure=disclosure, actor=actor, reason=reason)
+    return _revision_move("approve_township", disclosure, actor, reason)
 
 
 def disclosure_approve_discipline(*, disclosure, actor, reason=""):
-    return _revision_move("approve_discipline", disclosure=disclosure, actor=actor, reason=reason)
+    return _revision_move("approve_discipline", disclosure, actor, reason)
 
 
 def disclosure_publish(*, disclosure, actor, reason=""):
-    return _revision_move("publish", disclosure=disclosure, actor=actor, reason=reason)
+    return _revision_move("publish", disclosure, actor, reason)
 
 
 def disclosure_return(*, disclosure, actor, reason):
-    return _revision_move("return", disclosure=disclosure, actor=actor, reason=reason)
+    return _revision_move("return", disclosure, actor, reason)
 
 
-def _disclosure_move(name, *, disclosure, actor, reason="", extra=None, system=False):
-    move = DISCLOSURE_MOVES[name]
-    if move.needs_reason and not reason.strip():
-        raise ValidationError(_("请填写%(action)s的原因。") % {"action": move.label})
-    if not system:
-        _check(actor, move.perm, disclosure.division)
-    with transaction.atomic():
-        locked = Disclosure.objects.select_for_update().get(pk=disclosure.pk)
-        if locked.status not in move.sources:
-            raise ValidationError(
-                _("当前状态为“%(state)s”，不能执行“%(action)s”。")
-                % {"state": locked.get_status_display(), "action": move.label}
-            )
-        before = locked.status
-        locked.status = move.target
-        fields = ["status", "updated_at"]
-        data = {}
-        if name == "take_down":
-            locked.taken_down_at = timezone.now()
-            fields.append("taken_down_at")
-            data["anonymized_entries"] = anonymize_disclosure(locked)
-        if extra:
-            data.update(extra)
-        locked.save(update_fields=fields)
-        audit_record(
-            actor=actor,
-            action=AUDIT_ACTIONS[name],
-            obj=locked,
-            changes={"status": [before, locked.status]},
-            reason=reason,
-            data=data,
-        )
+def disclosure_archive(*, disclosure, actor, reason=""):
+    transition(disclosure, "archive", actor, reason=reason)
     disclosure.refresh_from_db()
     return disclosure
 
 
-def disclosure_archive(*, disclosure, actor, reason=""):
-    return _disclosure_move("archive", disclosure=disclosure, actor=actor, reason=reason)
-
-
 def disclosure_take_down(*, disclosure, actor, reason):
     """Take a disclosure off every public output and strip the personal data of all its revisions."""
-    return _disclosure_move("take_down", disclosure=disclosure, actor=actor, reason=reason)
+    transition(disclosure, "take_down", actor, reason=reason)
+    disclosure.refresh_from_db()
+    return disclosure
 
 
 def anonymize_disclosure(disclosure):
@@ -492,8 +668,6 @@ def anonymize_disclosure(disclosure):
     The one exception to "published content never changes": retention and privacy take-downs.
     Amounts, groups and counts stay, so totals in the audit trail remain meaningful.
     """
-    from .bulletin import forget_bulletins
-
     transaction.on_commit(lambda: forget_bulletins(disclosure))
     return RosterEntry.objects.filter(revision__disclosure=disclosure).update(
         name=_("（已隐去）"), person_key="", id_masked="", id_encrypted="", bank_account_encrypted="", remark=""
@@ -514,7 +688,7 @@ def disclosures_tick(*, unresolved_objections, now=None):
     confirmation writes one event (bulk-inserted).
     """
     now = now or timezone.now()
-    move = DISCLOSURE_MOVES["confirm"]
+    move = MOVES["confirm"]  # the same table as single moves; one event per item, bulk-inserted
     with transaction.atomic():
         due = list(
             Disclosure.objects.select_for_update()
@@ -522,7 +696,7 @@ def disclosures_tick(*, unresolved_objections, now=None):
             .order_by("pk")
         )
         blocked = set(unresolved_objections([d.pk for d in due])) if due else set()
-        ready = [d for d in due if d.pk not in blocked]
+        ready = [d for d in due if d.pk not in blocked and move_allowed_now(move, d, None)]
         Disclosure.objects.filter(pk__in=[d.pk for d in ready]).update(
             status=move.target, confirmed_at=now, updated_at=now
         )
@@ -530,7 +704,7 @@ def disclosures_tick(*, unresolved_objections, now=None):
             [
                 build_event(
                     actor=None,
-                    action=AUDIT_ACTIONS["confirm"],
+                    action=move.audit_action,
                     obj=d,
                     changes={"status": [d.status, move.target]},
                     data={"objection_ends_at": d.objection_ends_at},
@@ -562,13 +736,13 @@ def retention_sweep(*, now=None):
     done = 0
     for disclosure in retention_due(now=now):
         try:
-            _disclosure_move(
+            transition(
+                disclosure,
                 "take_down",
-                disclosure=disclosure,
-                actor=None,
+                None,
                 reason=_("超过保留期限，自动撤下并隐去个人信息。"),
-                extra={"retention_days": disclosure.category.retention_days},
                 system=True,
+                retention_days=disclosure.category.retention_days,
             )
         except ValidationError:
             continue  # someone else took it down meanwhile
@@ -576,71 +750,12 @@ def retention_sweep(*, now=None):
     return f"{done} taken down after retention"
 
 
-# --- public content ---------------------------------------------------------------------------
-
-
-# Runs of 11+ digits in free text (phones, IDs, bank accounts a clerk typed into a remark).
-_LONG_DIGITS = re.compile(r"\d[\d \-]{9,}\d")
-# Roster fields a clerk types freely: scrubbed on every public output.
-FREE_TEXT_FIELDS = ("name", "group", "assistance_class", "remark")
-
-
-def scrub(text):
-    """Mask long digit runs in free text that reaches the public (remarks, names)."""
-    if not text:
-        return text
-    return _LONG_DIGITS.sub(lambda m: mask_id(re.sub(r"\D", "", m.group())), str(text))
-
-
-def public_value(entry, name):
-    value = getattr(entry, name)
-    return scrub(value) if name in FREE_TEXT_FIELDS else value
-
-
-def public_entry_values(entry, fields):
-    return {name: public_value(entry, name) for name in fields}
-
-
-def public_fields_of(category):
-    return [f for f in PUBLIC_ROSTER_FIELDS if f in (category.public_fields or [])] or ["name", "group", "amount"]
-
-
-def revision_public_content(revision):
-    """Everything the public sees of a revision, as JSON-safe data (checksum, diff, PDF)."""
-    category = revision.disclosure.category
-    fields = public_fields_of(category)
-    return {
-        "title": revision.title or revision.disclosure.title,
-        "body": revision.body,
-        "entries": [
-            {k: (str(v) if v is not None else None) for k, v in public_entry_values(e, fields).items()}
-            for e in revision.entries.all()
-        ],
-        "ledger": [
-            [str(line.date), line.voucher_no, line.summary, str(line.income), str(line.expense), str(line.balance)]
-            for line in revision.ledger_lines.all()
-        ],
-        "attachments": [[a.title, a.size] for a in revision.attachments.all()],
-    }
-
-
-def revision_checksum(revision):
-    payload = json.dumps(revision_public_content(revision), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
 # --- notifications ----------------------------------------------------------------------------
-
-NEXT_ROLE = {
-    "submit": Role.TOWNSHIP_REVIEWER,
-    "approve_township": Role.TOWNSHIP_DISCIPLINE,
-    "return": Role.VILLAGE_CLERK,
-}
 
 
 def notify_move(*, disclosure_id, move):
-    """E-mail whoever acts next (after commit). Staff without an e-mail address see it in the admin."""
-    role = NEXT_ROLE.get(move)
+    """E-mail whoever acts next (``Move.notifies``, after commit). Staff without an e-mail see it in the admin."""
+    role = MOVES[move].notifies
     if role is None:
         return 0
     disclosure = Disclosure.objects.select_related("division", "category").get(pk=disclosure_id)
@@ -655,5 +770,5 @@ def notify_move(*, disclosure_id, move):
     )
     if not emails:
         return 0
-    subject = _("【阳光村务】%(d)s：%(m)s") % {"d": disclosure, "m": REVISION_MOVES[move].label}
-    return send_mail(subject, f"{settings.SITE_URL}/admin/disclosures/disclosure/{disclosure.pk}/change/", None, emails)
+    subject = _("【阳光村务】%(d)s：%(m)s") % {"d": disclosure, "m": MOVES[move].label}
+    return send_mail(subject, f"{settings.SITE_URL}/admin/disclosures/disclosure/{disclosure_id}/change/", None, emails)

@@ -19,6 +19,7 @@ from villages.models import Level
 from villages.selectors import villages_in
 
 from . import selectors
+from .bulletin import bulletin_pdf
 from .calendar import obligations
 from .diffs import revision_diff
 from .models import CLOSED_REVISION_STATES, PUBLIC_STATUSES, Attachment, Category, Kind, Phase, Status
@@ -192,8 +193,6 @@ def history(request, code, slug, period, phase):
 def bulletin(request, code, slug, period, phase, number):
     """The printable bulletin PDF of one published revision (cached per revision)."""
     from django.http import HttpResponse
-
-    from .bulletin import bulletin_pdf
 
     disclosure = selectors.disclosure_for_page(code=code, slug=slug, period=period, phase=phase)
     if disclosure.status == Status.TAKEN_DOWN:

@@ -2,7 +2,7 @@
 
 from rest_framework.test import APIClient
 
-from disclosures.models import Status
+from disclosures.models import MOVES, Status
 from tests.disclosures.helpers import IDS, draft_roster, entry, published_roster
 
 
@@ -36,8 +36,42 @@ def test_public_list_filters_and_entries(world, categories, crew, reviewer_t2, d
     assert client.get(detail["entries_url"], {"name": "李"}).json()["count"] == 0
 
 
-def test_schema_is_served(client, db):
-    assert client.get("/api/v1/schema/").status_code == 200
+def test_schema_lists_a_route_for_every_move_of_the_table(client, db):
+    response = client.get("/api/v1/schema/", {"format": "json"})
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    routed = {m.route for m in MOVES.values() if m.perm is not None}
+    assert routed == {"submit", "approve-township", "approve-discipline", "publish", "return", "archive", "take-down"}
+    for route in routed:
+        assert "post" in paths[f"/api/v1/staff/disclosures/{{id}}/{route}/"], route
+    assert "/api/v1/staff/disclosures/{id}/confirm/" not in paths  # the tick's move has no route
+
+
+def test_moves_answer_403_for_the_wrong_role_and_400_for_the_wrong_state(world, categories, crew, reviewer_t2):
+    clerk, reviewer, discipline = crew
+    disclosure = draft_roster(clerk, world.v1, categories["dibao"])
+    url = f"/api/v1/staff/disclosures/{disclosure.pk}/"
+    assert api(clerk).post(url + "submit/").status_code == 200
+    assert api(clerk).post(url + "approve-township/").status_code == 403  # no such role, whatever the state
+    assert api(clerk).post(url + "return/", {"reason": ""}, format="json").status_code == 403  # role before reason
+    assert api(discipline).post(url + "approve-township/").status_code == 403
+    assert api(reviewer).post(url + "publish/").status_code == 400  # the role may publish, not from this state
+    assert api(reviewer).post(url + "return/", {"reason": ""}, format="json").status_code == 400
+    assert api(reviewer).post(url + "confirm/").status_code == 404
+    assert api(reviewer_t2).post(url + "approve-township/").status_code == 404  # outside the jurisdiction
+    disclosure.refresh_from_db()
+    assert disclosure.status == Status.SUBMITTED
+
+
+def test_staff_disclosure_lists_the_moves_available_now(world, categories, crew):
+    clerk, reviewer, discipline = crew
+    disclosure = draft_roster(clerk, world.v1, categories["dibao"])
+    url = f"/api/v1/staff/disclosures/{disclosure.pk}/"
+    assert api(clerk).get(url).json()["moves"] == ["submit"]
+    api(clerk).post(url + "submit/")
+    assert api(clerk).get(url).json()["moves"] == []
+    assert api(reviewer).get(url).json()["moves"] == ["approve-township", "return"]
+    assert api(discipline).get("/api/v1/staff/disclosures/").json()["results"][0]["moves"] == ["return"]
 
 
 def test_staff_draft_entries_and_review_moves(world, categories, crew):

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from disclosures import services as s
-from disclosures.models import Disclosure, RevisionState, RosterEntry, Status
+from disclosures.models import MOVES, Disclosure, RevisionState, RosterEntry, Status
 from sunshine.audit.models import AuditEvent
 from tests import factories as f
 from tests.disclosures.helpers import (
@@ -92,7 +92,7 @@ def test_transition_matrix(move, role, own, request, world, categories, crew):
         disclosure.refresh_from_db()
         assert disclosure.status == after
         event = AuditEvent.objects.order_by("-id").first()
-        assert event.action == s.AUDIT_ACTIONS[move]
+        assert event.action == MOVES[move].audit_action
         assert event.actor_id == actor.pk
         assert event.changes["status"] == [before, after]
     else:
@@ -334,3 +334,129 @@ def test_published_rows_refuse_direct_saves(world, categories, crew):
     with pytest.raises(ValidationError):
         row.delete()
     assert disclosure.current_revision.entries.get().amount == 500
+
+
+# --- the move table and the one transition path ---------------------------------------------
+
+
+def test_every_move_is_registered_and_handled():
+    from sunshine.audit.actions import ACTIONS
+
+    assert all(m.audit_action in ACTIONS for m in MOVES.values())
+    assert {m.handler for m in MOVES.values() if m.handler} == set(s.MOVE_HANDLERS)
+
+
+def test_available_moves_follow_state_chain_role_and_jurisdiction(world, categories, crew, reviewer_t2):
+    clerk, reviewer, discipline = crew
+    names = lambda d, user: [m.name for m in s.available_moves(d, user)]  # noqa: E731
+    quick = categories["tonggao"]  # reviewer only: no discipline step
+    assert quick.review_chain == "reviewer_only"
+    revision = s.disclosure_open_draft(actor=clerk, division=world.v1, category=quick, period="2026-11-20")
+    s.revision_update_content(actor=clerk, revision=revision, body="通知")
+    disclosure = revision.disclosure
+    assert names(disclosure, clerk) == ["submit"] and names(revision, reviewer_t2) == []
+    s.disclosure_submit(disclosure=disclosure, actor=clerk)
+    assert names(disclosure, reviewer) == ["approve_township", "return"]
+    s.disclosure_approve_township(disclosure=disclosure, actor=reviewer)
+    assert names(disclosure, reviewer) == ["publish", "return"]  # the chain skips the discipline step
+    assert names(disclosure, discipline) == ["publish", "return"]
+
+
+def test_a_person_cannot_make_the_ticks_move(world, categories, crew, county_admin):
+    disclosure = published_roster(*crew, world.v1, categories["dibao"])
+    with pytest.raises(PermissionDenied):
+        s.transition(disclosure, "confirm", county_admin)
+    disclosure.refresh_from_db()
+    assert disclosure.status == Status.PUBLISHED
+
+
+def test_transition_takes_a_revision_too_and_returns_it(world, categories, crew):
+    clerk, _reviewer, _discipline = crew
+    disclosure = draft_roster(clerk, world.v1, categories["dibao"])
+    revision = disclosure.revisions.get()
+    moved = s.transition(revision, MOVES["submit"], clerk)
+    assert (moved.pk, moved.state) == (revision.pk, RevisionState.SUBMITTED)
+    event = AuditEvent.objects.get(action="disclosure.submitted")
+    assert (event.changes, event.data) == (
+        {"revision_state": ["draft", "submitted"], "status": ["draft", "submitted"]},
+        {"revision": 1},
+    )
+
+
+# --- edits: versions, writers, categories -------------------------------------------------------
+
+
+def test_every_content_change_bumps_the_version_and_a_stale_one_is_refused(world, categories, clerk_v1):
+    revision = s.disclosure_open_draft(
+        actor=clerk_v1, division=world.v1, category=categories["dibao"], period="2026-11", phase="pre"
+    )
+    assert revision.version == 0
+    s.revision_replace_entries(actor=clerk_v1, revision=revision, entries=[entry("张三", 500)], version=0)
+    s.revision_update_content(actor=clerk_v1, revision=revision, title="十一月", version=1)
+    assert revision.version == 1  # the caller's copy is not refreshed by revision_update_content
+    with pytest.raises(ValidationError, match="此名单已被他人修改"):
+        s.revision_replace_entries(actor=clerk_v1, revision=revision, entries=[entry("李四", 1)], version=1)
+    with pytest.raises(ValidationError, match="此名单已被他人修改"):
+        s.revision_save_rows(actor=clerk_v1, revision=revision, version=0, saved=[entry("李四", 1)])
+    revision.refresh_from_db()
+    assert (revision.version, revision.title, list(revision.entries.values_list("name", flat=True))) == (
+        2,
+        "十一月",
+        ["张三"],
+    )
+
+
+def test_replace_entries_with_a_pluggable_writer(world, categories, clerk_v1):
+    revision = s.disclosure_open_draft(
+        actor=clerk_v1, division=world.v1, category=categories["dibao"], period="2026-11", phase="pre"
+    )
+    s.revision_replace_entries(actor=clerk_v1, revision=revision, entries=[entry("旧", 1)])
+    seen = []
+
+    def writer(locked, rows):
+        seen.append((locked.pk, locked.entries.count()))  # the old rows are gone before the writer runs
+        rows = list(rows)
+        RosterEntry.objects.bulk_create([RosterEntry(revision=locked, name=n, amount=a) for n, a in rows])
+        return len(rows), sum(a for _n, a in rows)
+
+    rows = iter([("张三", 500), ("李四", 250)])
+    locked = s.revision_replace_entries(actor=clerk_v1, revision=revision, entries=rows, writer=writer, source={"x": 1})
+    assert seen == [(revision.pk, 0)]
+    assert (locked.entry_count, locked.amount_total, locked.version) == (2, 750, 2)
+    event = AuditEvent.objects.filter(action="revision.entries_replaced").latest("id")
+    assert (event.changes["entry_count"], event.data) == ([1, 2], {"x": 1})
+
+
+def test_category_save_is_audited_and_for_county_admins_only(db, county_admin, reviewer_t1):
+    from disclosures.models import Category
+
+    category = Category(slug="jiuye", name="就业补贴", kind="roster", cadence="monthly")
+    with pytest.raises(PermissionDenied):
+        s.category_save(actor=reviewer_t1, category=category)
+    assert not Category.objects.filter(slug="jiuye").exists()
+    s.category_save(actor=county_admin, category=category)
+    category.objection_days = 5
+    s.category_save(actor=county_admin, category=category)
+    created, changed = AuditEvent.objects.filter(action__startswith="category.").order_by("id")
+    assert (created.action, created.changes["slug"]) == ("category.created", [None, "jiuye"])
+    assert (changed.action, changed.changes) == ("category.changed", {"objection_days": [0, 5]})
+
+
+# --- creation that races ------------------------------------------------------------------------
+
+
+def test_opening_a_slot_someone_else_just_created_returns_theirs(world, categories, clerk_v1, reviewer_t1):
+    """The IntegrityError path of a concurrent creator, played in one thread: the insert loses to the
+    unique constraint and the caller gets the existing disclosure (PostgreSQL runs it for real in
+    test_concurrency)."""
+    mine = s.disclosure_open_draft(
+        actor=clerk_v1, division=world.v1, category=categories["dibao"], period="2026-11", phase="pre"
+    )
+    slot = {"division": world.v1, "category": categories["dibao"], "period": "2026-11", "phase": "pre"}
+    theirs = s._create_disclosure(reviewer_t1, slot, title="", pre_disclosure=None)
+    assert theirs.pk == mine.disclosure_id
+    again = s.disclosure_open_draft(
+        actor=reviewer_t1, division=world.v1, category=categories["dibao"], period="2026-11", phase="pre"
+    )
+    assert again.pk == mine.pk
+    assert AuditEvent.objects.filter(action="disclosure.created").count() == 1
