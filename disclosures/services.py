@@ -26,6 +26,7 @@ from sunshine.identity import encrypt, mask_id, person_key
 from villages.models import Level, Role
 from villages.permissions import can
 
+from .entry_writers import model_writer
 from .models import (
     CLOSED_REVISION_STATES,
     DISCLOSURE_MOVES,
@@ -251,10 +252,12 @@ def entry_set_identity(entry, *, id_number, category):
     entry.id_encrypted = encrypt(id_number) if category.stores_full_id else ""
 
 
-def revision_replace_entries(*, actor, revision, entries, source=None):
-    """Replace every roster entry of an editable revision with ``entries`` (unsaved RosterEntry objects).
+def revision_replace_entries(*, actor, revision, entries, source=None, writer=None):
+    """Replace every roster entry of an editable revision with ``entries``.
 
-    One audit event records the counts and ``source`` (e.g. the import file's checksum);
+    ``writer(locked_revision, entries) -> (count, amount_total)`` inserts them (``disclosures.entry_writers``):
+    by default unsaved RosterEntry objects through ``bulk_create``; the importer passes ``copy_writer`` with
+    its validated rows. One audit event records the counts and ``source`` (e.g. the import file's checksum);
     no personal data goes into it.
     """
     disclosure = revision.disclosure
@@ -262,13 +265,8 @@ def revision_replace_entries(*, actor, revision, entries, source=None):
         locked = _locked_editable(actor, revision)  # checks the actor's permission first
         before_count, before_total = locked.entry_count, locked.amount_total
         RosterEntry.objects.filter(revision=locked).delete()
-        total = Decimal("0")
-        for position, entry in enumerate(entries, start=1):
-            entry.revision = locked
-            entry.position = position
-            total += entry.amount or 0
-        RosterEntry.objects.bulk_create(entries, batch_size=2000)
-        locked.entry_count = len(entries)
+        count, total = (writer or model_writer)(locked, entries)
+        locked.entry_count = count
         locked.amount_total = total
         locked.save(update_fields=["entry_count", "amount_total"])
         audit_record(
@@ -276,7 +274,7 @@ def revision_replace_entries(*, actor, revision, entries, source=None):
             action="revision.entries_replaced",
             obj=locked,
             division=disclosure.division,
-            changes={"entry_count": [before_count, len(entries)], "amount_total": [before_total, total]},
+            changes={"entry_count": [before_count, count], "amount_total": [before_total, total]},
             data=source or {},
         )
         revision.entry_count, revision.amount_total = locked.entry_count, locked.amount_total

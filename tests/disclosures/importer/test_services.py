@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 from django.utils import timezone
 
+from disclosures import entry_writers
 from disclosures.importer import ImportFileError
 from disclosures.importer import services as importer
 from disclosures.models import Disclosure, ImportJob, ImportStatus, Revision, RosterEntry, Status
@@ -142,7 +143,7 @@ def test_a_database_failure_on_the_last_row_leaves_everything_untouched(world, c
         return validation
 
     monkeypatch.setattr(importer, "validate_rows", broken_last_row)
-    monkeypatch.setattr(importer, "INSERT_CHUNK", 2)  # earlier chunks are already inserted when the last fails
+    monkeypatch.setattr(entry_writers, "INSERT_CHUNK", 2)  # earlier chunks are already inserted when the last fails
     with pytest.raises(IntegrityError):
         importer.roster_import_confirm(job=job, actor=clerk_v1)
 
