@@ -15,7 +15,7 @@ from decimal import Decimal
 from itertools import islice
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.db.models import Q
@@ -127,6 +127,14 @@ def job_claim(move, *, where, **fields):
     if move.perm is not None or move.audit:
         raise ValueError(f"{move.name} needs job_transition (it checks an actor or writes an event)")
     return ImportJob.objects.filter(where, status__in=move.sources).update(status=move.target, **fields)
+
+
+def require_move_routes(routes, where):
+    """Fail at start-up when an interface (admin, API) has no route for a user move of the table, or one too many."""
+    wanted = {move.name for move in IMPORT_MOVES.values() if move.perm is not None}
+    if set(routes) != wanted:
+        raise ImproperlyConfigured(f"{where}: import moves {sorted(wanted)} need routes, got {sorted(routes)}")
+    return routes
 
 
 # Conditions a user move needs beyond its source state, for the buttons and routes offered.
