@@ -214,7 +214,8 @@ def disclosure_open_correction(*, actor, disclosure, reason):
 
 def _locked_editable(actor, revision):
     _check(actor, "disclosure.edit", revision.disclosure.division)
-    locked = Revision.objects.select_for_update().select_related("disclosure__category").get(pk=revision.pk)
+    # of=("self",): the joined disclosure and category are read, not locked (h6 stopgap until h1's lock order)
+    locked = Revision.objects.select_for_update(of=("self",)).select_related("disclosure__category").get(pk=revision.pk)
     if locked.state not in EDITABLE_REVISION_STATES:
         raise ValidationError(_("只有草稿或退回的版本可以修改；已公开的内容只能通过更正修改。"))
     return locked
