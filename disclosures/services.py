@@ -95,7 +95,7 @@ def disclosure_open_draft(*, actor, division, category, period, phase=Phase.SING
         raise ValidationError(_("公开事项只能属于村或乡镇。"))
     with transaction.atomic():
         disclosure = (
-            Disclosure.objects.select_for_update()
+            Disclosure.objects.select_for_update(of=("self",))  # not the category/division its ordering joins
             .filter(division=division, category=category, period=period, phase=phase)
             .first()
         )

@@ -80,7 +80,8 @@ def in_thread(target, errors):
 def test_a_big_import_in_one_village_does_not_block_an_import_in_another(transactional_db, world, clerk_v1):
     clerk_v2 = staff("clerk_v2", Role.VILLAGE_CLERK, world.v2)
     category = roster_category()
-    job_a = upload(clerk_v1, world.v1, category, big_roster())
+    importer.roster_import_confirm(job=upload(clerk_v1, world.v1, category, small_roster()), actor=clerk_v1)
+    job_a = upload(clerk_v1, world.v1, category, big_roster())  # replaces the rows of an existing draft
     assert job_a.status == ImportStatus.READY, job_a.result.get("errors", [])[:3]
     inserted, release = threading.Event(), threading.Event()
     errors, seen_by_b = [], {}
