@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from disclosures import entry_writers
+from disclosures.entry_writers import copy_writer
 from disclosures.importer import ImportFileError
 from disclosures.importer import services as importer
 from disclosures.models import IMPORT_MOVES, Disclosure, ImportJob, ImportStatus, Revision, RosterEntry, Status
@@ -20,6 +21,7 @@ from disclosures.services import (
     disclosure_approve_township,
     disclosure_publish,
     disclosure_submit,
+    revision_replace_entries,
 )
 from sunshine.audit.actions import ACTIONS
 from sunshine.audit.models import AuditEvent
@@ -445,3 +447,14 @@ def test_confirm_locks_the_job_then_the_disclosure_then_the_revision_and_nothing
         if " FOR UPDATE" in query["sql"]:
             order += [table for table in locked_tables(query["sql"]) if table not in order]
     assert order == ["disclosures_importjob", "disclosures_disclosure", "disclosures_revision"]
+
+
+def test_the_copy_writer_is_only_an_insert_strategy_of_the_revision_service(world, clerk_v1, clerk_v3):
+    revision = importer.roster_import_confirm(job=upload(clerk_v1, world.v1), actor=clerk_v1)
+    validation = importer.validate_rows(importer._read_rows(upload(clerk_v1, world.v1)), roster_category())
+    with pytest.raises(PermissionDenied):  # the service's checks hold whatever writer inserts
+        revision_replace_entries(actor=clerk_v3, revision=revision, entries=validation.entries, writer=copy_writer)
+    revision_replace_entries(actor=clerk_v1, revision=revision, entries=validation.entries[:1], writer=copy_writer)
+    revision.refresh_from_db()
+    assert revision.entry_count == 1 and revision.amount_total == Decimal("1200.00")
+    assert list(revision.entries.values_list("name", "position", "source_row")) == [("张三", 1, 2)]
