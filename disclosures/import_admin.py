@@ -28,6 +28,10 @@ from .models import Category, ImportJob, ImportStatus, Kind, Phase
 from .templates_xlsx import template_response
 
 REFRESH_SECONDS = 2
+# The view of each user move of ``models.IMPORT_MOVES`` (URL segment, view method); checked against the table.
+MOVE_VIEWS = importer.require_move_routes(
+    {"choose_sheet": ("sheet", "sheet_view"), "confirm": ("confirm", "confirm_view")}, "import admin"
+)
 
 
 def roster_categories():
@@ -88,8 +92,10 @@ class ImportJobAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
         return [
             path("upload/", wrap(self.upload_view), name="disclosures_importjob_upload"),
             path("<uuid:pk>/preview/", wrap(self.preview_view), name="disclosures_importjob_preview"),
-            path("<uuid:pk>/sheet/", wrap(self.sheet_view), name="disclosures_importjob_sheet"),
-            path("<uuid:pk>/confirm/", wrap(self.confirm_view), name="disclosures_importjob_confirm"),
+            *(
+                path(f"<uuid:pk>/{segment}/", wrap(getattr(self, view)), name=f"disclosures_importjob_{segment}")
+                for segment, view in MOVE_VIEWS.values()
+            ),
             path("template/<slug:slug>.xlsx", wrap(self.template_view), name="disclosures_importjob_template"),
             *super().get_urls(),
         ]
@@ -146,6 +152,7 @@ class ImportJobAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
             job.sheet_name or result.get("format") == "csv"
         )
         may_import = can(request.user, "roster.import", job.division)
+        moves = {move.name for move in importer.available_moves(job, request.user)}
         warnings = [{**w, "shown": importer.warning_text_for(request.user, job, w)} for w in result.get("warnings", [])]
         counts = result.get("counts") or {}
         context = self._context(
@@ -162,11 +169,9 @@ class ImportJobAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
             refresh_seconds=REFRESH_SECONDS,
             percent=int(100 * job.rows_processed / job.rows_total) if job.rows_total else 0,
             may_import=may_import,
-            can_confirm=may_import and job.status == ImportStatus.READY and job.expires_at > timezone.now(),
-            needs_reason=job.status == ImportStatus.READY and importer.correction_needed(job),
-            can_choose_sheet=may_import
-            and len(result.get("sheets", [])) > 1
-            and job.status in (ImportStatus.PENDING, ImportStatus.READY, ImportStatus.INVALID, ImportStatus.FAILED),
+            can_confirm="confirm" in moves,
+            needs_reason="confirm" in moves and importer.correction_needed(job),
+            can_choose_sheet="choose_sheet" in moves,
             revision_url=self._revision_url(job),
         )
         return TemplateResponse(request, "disclosures/import/preview.html", context)

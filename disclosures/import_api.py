@@ -30,6 +30,9 @@ class ImportJobSerializer(serializers.ModelSerializer):
     warnings = serializers.SerializerMethodField()
     preview = serializers.SerializerMethodField()
     needs_reason = serializers.SerializerMethodField()
+    moves = serializers.SerializerMethodField(
+        help_text="此刻你可以对这个导入做的操作：name、label，以及要 POST 的路径 path"
+    )
 
     class Meta:
         model = ImportJob
@@ -50,6 +53,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "warnings",
             "preview",
             "needs_reason",
+            "moves",
             "disclosure",
             "revision",
             "created_at",
@@ -73,6 +77,13 @@ class ImportJobSerializer(serializers.ModelSerializer):
 
     def get_needs_reason(self, job) -> bool:
         return job.status == "ready" and importer.correction_needed(job)
+
+    def get_moves(self, job) -> list[dict]:
+        user = self.context["request"].user
+        return [
+            {"name": move.name, "label": str(move.label), "path": MOVE_ROUTES[move.name][0]}
+            for move in importer.available_moves(job, user)
+        ]
 
 
 class UploadSerializer(serializers.Serializer):
@@ -133,37 +144,6 @@ class RosterImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             raise _django_errors(exc)
         return Response(self.get_serializer(job).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=SheetSerializer, responses=ImportJobSerializer)
-    @action(detail=True, methods=["post"])
-    def sheet(self, request, pk=None):
-        job = self.get_object()
-        body = SheetSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        try:
-            job = importer.roster_import_choose_sheet(
-                job=job, actor=request.user, sheet_name=body.validated_data["sheet"]
-            )
-        except DjangoPermissionDenied:
-            raise PermissionDenied
-        except (ImportFileError, DjangoValidationError) as exc:
-            raise _django_errors(exc)
-        return Response(self.get_serializer(job).data)
-
-    @extend_schema(request=ConfirmSerializer, responses=ImportJobSerializer)
-    @action(detail=True, methods=["post"])
-    def confirm(self, request, pk=None):
-        job = self.get_object()
-        body = ConfirmSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        try:
-            importer.roster_import_confirm(job=job, actor=request.user, reason=body.validated_data["reason"])
-        except DjangoPermissionDenied:
-            raise PermissionDenied
-        except DjangoValidationError as exc:
-            raise _django_errors(exc)
-        job.refresh_from_db()
-        return Response(self.get_serializer(job).data)
-
     @extend_schema(responses={(200, XLSX): bytes})
     @action(detail=False, methods=["get"], url_path=r"templates/(?P<slug>[-\w]+)")
     def template(self, request, slug=None):
@@ -171,3 +151,41 @@ class RosterImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         if category is None:
             return Response(status=status.HTTP_404_NOT_FOUND)
         return template_response(category)
+
+
+def _choose_sheet(*, job, actor, sheet):
+    importer.roster_import_choose_sheet(job=job, actor=actor, sheet_name=sheet)
+
+
+def _confirm(*, job, actor, reason):
+    importer.roster_import_confirm(job=job, actor=actor, reason=reason)
+
+
+# One POST route per user move of ``models.IMPORT_MOVES``: (URL segment, request body, service call).
+MOVE_ROUTES = importer.require_move_routes(
+    {"choose_sheet": ("sheet", SheetSerializer, _choose_sheet), "confirm": ("confirm", ConfirmSerializer, _confirm)},
+    "import API",
+)
+
+
+def _move_route(segment, body_class, call):
+    def route(self, request, pk=None):
+        job = self.get_object()
+        body = body_class(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            call(job=job, actor=request.user, **body.validated_data)
+        except DjangoPermissionDenied:
+            raise PermissionDenied
+        except (ImportFileError, DjangoValidationError) as exc:
+            raise _django_errors(exc)
+        job.refresh_from_db()
+        return Response(self.get_serializer(job).data)
+
+    route.__name__ = segment  # before @action: its method mapping names the view method
+    route = action(detail=True, methods=["post"], url_path=segment, url_name=segment)(route)
+    return extend_schema(request=body_class, responses=ImportJobSerializer)(route)
+
+
+for _segment, _body, _call in MOVE_ROUTES.values():
+    setattr(RosterImportViewSet, _segment, _move_route(_segment, _body, _call))

@@ -30,6 +30,7 @@ from villages.permissions import can
 
 from .bulletin import forget_bulletins
 from .diffs import revision_diff
+from .entry_writers import model_writer
 from .models import (
     CLOSED_REVISION_STATES,
     DISCLOSURE_MOVES,
@@ -303,31 +304,19 @@ def entry_set_identity(entry, *, id_number, category):
     entry.id_encrypted = encrypt(id_number) if category.stores_full_id else ""
 
 
-def bulk_create_entries(revision, entries):
-    """The default writer of ``revision_replace_entries``: number the rows and ``bulk_create`` them."""
-    entries = list(entries)
-    total = Decimal("0")
-    for position, entry in enumerate(entries, start=1):
-        entry.revision = revision
-        entry.position = position
-        total += entry.amount or 0
-    RosterEntry.objects.bulk_create(entries, batch_size=2000)
-    return len(entries), total
-
-
 def revision_replace_entries(*, actor, revision, entries, source=None, writer=None, version=None):
     """Replace every roster entry of an editable revision with ``entries``.
 
-    ``writer(locked_revision, entries) -> (count, amount_total)`` inserts the rows (default: unsaved
-    ``RosterEntry`` objects through ``bulk_create``; the importer plugs in its COPY). This service owns
-    the rest: permission, locks, deleting the old rows, totals, the version and one audit event that
+    ``writer(locked_revision, entries) -> (count, amount_total)`` inserts the rows (``disclosures.entry_writers``:
+    ``model_writer`` for unsaved ``RosterEntry`` objects by default; the importer plugs in ``copy_writer``).
+    This service owns the rest: permission, locks, deleting the old rows, totals, the version and one audit event that
     records the counts and ``source`` (e.g. the import file's checksum), never personal data.
     """
     with transaction.atomic():
         locked = _locked_editable(actor, revision, version)  # checks the actor's permission first
         before_count, before_total = locked.entry_count, locked.amount_total
         RosterEntry.objects.filter(revision=locked).delete()
-        count, total = (writer or bulk_create_entries)(locked, entries)
+        count, total = (writer or model_writer)(locked, entries)
         locked.entry_count, locked.amount_total = count, total
         locked.version += 1
         locked.save(update_fields=["entry_count", "amount_total", "version"])

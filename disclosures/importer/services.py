@@ -6,41 +6,41 @@ holds counts, errors and warnings with names and masked IDs only; confirming rea
 again (its sha256 must match) and imports every row in one transaction, or none.
 """
 
-import contextlib
 import datetime
 import hashlib
 import logging
-import operator
 import threading
 import uuid
 from decimal import Decimal
 from itertools import islice
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import close_old_connections, connection, transaction
+from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from disclosures.entry_writers import copy_writer
 from disclosures.models import (
+    IMPORT_MOVES,
     PUBLIC_STATUSES,
     Disclosure,
     ImportJob,
     ImportStatus,
     Kind,
-    Revision,
-    RosterEntry,
 )
 from disclosures.selectors import registered_relatives, same_slot_entries, staff_label
 from disclosures.services import (
     EDITABLE_REVISION_STATES,
     disclosure_open_correction,
     disclosure_open_draft,
+    revision_replace_entries,
     validate_period_and_phase,
 )
 from sunshine.audit.services import audit_record
-from sunshine.identity import encrypt, mask_id, person_key
+from sunshine.identity import mask_id, person_key
 from villages.permissions import can
 
 from .errors import ImportFileError
@@ -51,16 +51,6 @@ from .validate import check_header, validate_rows
 logger = logging.getLogger(__name__)
 
 S = ImportStatus
-# The allowed moves of an import job; every status change goes through _move().
-IMPORT_MOVES = {
-    S.PENDING: {S.VALIDATING, S.FAILED, S.EXPIRED},
-    S.VALIDATING: {S.READY, S.INVALID, S.FAILED, S.PENDING, S.EXPIRED},
-    S.READY: {S.IMPORTED, S.PENDING, S.EXPIRED},
-    S.INVALID: {S.PENDING, S.EXPIRED},
-    S.FAILED: {S.PENDING, S.EXPIRED},
-    S.IMPORTED: set(),
-    S.EXPIRED: set(),
-}
 MAX_LISTED = 2000  # errors/warnings kept in the preview; the counts are always complete
 PREVIEW_ROWS = 20
 STALE_AFTER = datetime.timedelta(minutes=30)
@@ -71,16 +61,100 @@ def sync_rows():
     return settings.ROSTER_IMPORT_SYNC_ROWS
 
 
-def _move(job, status, **fields):
-    if status not in IMPORT_MOVES[job.status]:
-        raise ValidationError(
-            _("导入任务状态为“%(old)s”，不能变为“%(new)s”。")
-            % {"old": job.get_status_display(), "new": S(status).label}
-        )
-    job.status = status
-    for name, value in fields.items():
-        setattr(job, name, value)
-    job.save(update_fields=["status", *fields])
+# ---------------------------------------------------------------- the job's moves (models.IMPORT_MOVES)
+
+
+def _check_actor(move, actor, job):
+    """A user move needs its permission in the job's division; a system move is made by no user."""
+    if move.perm is None:
+        if actor is not None:
+            raise PermissionDenied
+    elif actor is None or not can(actor, move.perm, job.division):
+        raise PermissionDenied
+
+
+def _refusal(job, move):
+    if job.status == S.IMPORTED:
+        return ValidationError(_("这个文件已经导入过了。"))
+    if job.status == S.EXPIRED:
+        return ValidationError(_("预览已过期，请重新上传。"))
+    if move.name == "confirm":
+        return ValidationError(_("只有校验通过（没有错误）的导入才能确认。"))
+    return ValidationError(
+        _("导入任务状态为“%(old)s”，不能变为“%(new)s”。")
+        % {"old": job.get_status_display(), "new": S(move.target).label}
+    )
+
+
+def job_transition(*, job, move, actor=None, handler=None, **fields):
+    """The one locked path for an import job's status: returns the locked, moved job.
+
+    Locks the job row only (its category and division are read, never locked; the revision service
+    locks the disclosure and then the revision after it), checks ``move`` against ``IMPORT_MOVES``
+    and the actor, runs ``handler(locked)`` (the move's work, returning more fields to set), saves
+    and writes the move's audit event, all in one transaction.
+    """
+    move = IMPORT_MOVES[move]
+    _check_actor(move, actor, job)
+    with transaction.atomic():
+        locked = ImportJob.objects.select_for_update(of=("self",)).select_related("category", "division").get(pk=job.pk)
+        if not move.allowed_from(locked.status):
+            raise _refusal(locked, move)
+        before = locked.status
+        if handler is not None:
+            fields = {**fields, **handler(locked)}
+        locked.status = move.target
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=["status", *fields])
+        if move.audit:
+            audit_record(
+                actor=actor,
+                action=move.audit,
+                obj=locked,
+                division=locked.division,
+                changes={"status": [before, move.target]},
+            )
+    return locked
+
+
+def job_claim(move, *, where, **fields):
+    """The lock-free form of a silent system move: one conditional UPDATE from the move's sources.
+
+    Two processes can never both win it, so no row lock is needed. Returns the number of jobs moved.
+    """
+    move = IMPORT_MOVES[move]
+    if move.perm is not None or move.audit:
+        raise ValueError(f"{move.name} needs job_transition (it checks an actor or writes an event)")
+    return ImportJob.objects.filter(where, status__in=move.sources).update(status=move.target, **fields)
+
+
+def require_move_routes(routes, where):
+    """Fail at start-up when an interface (admin, API) has no route for a user move of the table, or one too many."""
+    wanted = {move.name for move in IMPORT_MOVES.values() if move.perm is not None}
+    if set(routes) != wanted:
+        raise ImproperlyConfigured(f"{where}: import moves {sorted(wanted)} need routes, got {sorted(routes)}")
+    return routes
+
+
+# Conditions a user move needs beyond its source state, for the buttons and routes offered.
+_OFFERED_ONLY_IF = {
+    "confirm": lambda job, now: job.expires_at > now,
+    "choose_sheet": lambda job, now: len((job.result or {}).get("sheets", [])) > 1,
+}
+
+
+def available_moves(job, user, *, now=None):
+    """The user moves ``user`` may make on ``job`` now, in table order: what the admin and the API offer."""
+    now = now or timezone.now()
+    return [
+        move
+        for move in IMPORT_MOVES.values()
+        if move.perm is not None
+        and move.allowed_from(job.status)
+        and _OFFERED_ONLY_IF.get(move.name, lambda *_: True)(job, now)
+        and can(user, move.perm, job.division)
+    ]
 
 
 def check_target(*, actor, division, category, period, phase):
@@ -160,7 +234,7 @@ def _upload(*, actor, division, category, period, phase, file, original_name, sh
         )
         if validation is not None:  # the job and its preview are written together
             _claim(job.pk)
-            _finish(job, validation)
+            job = _finish(job, validation)
     if validation is None and (job.sheet_name or book.kind == "csv"):
         transaction.on_commit(lambda: start_background_validation(job.pk))
     job.refresh_from_db()
@@ -182,22 +256,23 @@ def _only_roster_sheet(book, category):
     return found[0] if len(found) == 1 else ""
 
 
+def _file_facts(job):
+    """What the upload itself says (format, encoding, sheets): kept when the preview is redone or dropped."""
+    return {k: job.result[k] for k in ("format", "encoding", "sheets") if k in job.result}
+
+
 def roster_import_choose_sheet(*, job, actor, sheet_name):
     """Validate (again) against another visible sheet of the same upload."""
-    if not can(actor, "roster.import", job.division):
-        raise PermissionDenied
-    with transaction.atomic():
-        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+
+    def switch_sheet(locked):
         if sheet_name not in locked.result.get("sheets", []):
             raise ValidationError(_("找不到工作表“%(name)s”") % {"name": sheet_name})
-        if locked.status != S.PENDING:
-            _move(locked, S.PENDING)
-        data = locked.file.open("rb").read()
-        locked.file.close()
+        with locked.file.open("rb") as handle:
+            data = handle.read()
         rows_total = open_book(data, locked.original_name).stream(sheet_name).count
-        result = {k: locked.result[k] for k in ("format", "encoding", "sheets") if k in locked.result}
-        locked.sheet_name, locked.rows_total, locked.rows_processed, locked.result = sheet_name, rows_total, 0, result
-        locked.save(update_fields=["sheet_name", "rows_total", "rows_processed", "result"])
+        return {"sheet_name": sheet_name, "rows_total": rows_total, "rows_processed": 0, "result": _file_facts(locked)}
+
+    locked = job_transition(job=job, move="choose_sheet", actor=actor, handler=switch_sheet)
     _validate_now_or_later(locked)
     locked.refresh_from_db()
     return locked
@@ -227,10 +302,7 @@ def _background(job_id):
 
 def _claim(job_id):
     """PENDING → VALIDATING as one conditional UPDATE, so two processes never validate the same job."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=S.PENDING).update(
-        status=S.VALIDATING, rows_processed=0, imported_at=None
-    )
-    return bool(claimed)
+    return bool(job_claim("claim", where=Q(pk=job_id), rows_processed=0, imported_at=None))
 
 
 def _read_rows(job):
@@ -255,17 +327,13 @@ def roster_import_validate(*, job_id):
         rows = _read_rows(job)
         validation = validate_rows(rows, job.category, progress=progress, division=job.division)
     except ImportFileError as exc:
-        base = {k: job.result[k] for k in ("format", "encoding", "sheets") if k in job.result}
-        with transaction.atomic():
-            locked = ImportJob.objects.select_for_update().get(pk=job_id)
-            _move(locked, S.FAILED, result={**base, "file_error": str(exc)})
-        return locked
+        return job_transition(job=job, move="fail", result={**_file_facts(job), "file_error": str(exc)})
     return _finish(job, validation)
 
 
 def _finish(job, validation):
     """Store the validation (with database warnings) as the job's preview: READY or INVALID."""
-    base = {k: job.result[k] for k in ("format", "encoding", "sheets") if k in job.result}
+    base = _file_facts(job)
     # whole-file notes (row None) first, then by row; stable, so each source keeps its own order
     warnings = sorted([*validation.warnings, *_warnings(job, validation.entries)], key=lambda w: w["row"] or 0)
     entries = validation.entries
@@ -299,16 +367,13 @@ def _finish(job, validation):
             for e in entries[:PREVIEW_ROWS]
         ],
     }
-    with transaction.atomic():
-        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
-        _move(
-            locked,
-            S.INVALID if validation.errors else S.READY,
-            result=result,
-            rows_total=validation.rows_total,
-            rows_processed=validation.rows_total,
-        )
-    return locked
+    return job_transition(
+        job=job,
+        move="reject" if validation.errors else "pass",
+        result=result,
+        rows_total=validation.rows_total,
+        rows_processed=validation.rows_total,
+    )
 
 
 def _chunks(items, size):
@@ -394,108 +459,6 @@ def warning_text_for(user, job, warning):
     return warning.get("public_text") or warning["text"]
 
 
-# Columns taken straight from the validated entry, in this order (one attrgetter call per row).
-ENTRY_ATTRIBUTES = (
-    ("person_key", "person_key"),
-    ("name", "name"),
-    ("group", "group"),
-    ("household_size", "household_size"),
-    ("amount", "amount"),
-    ("assistance_class", "assistance_class"),
-    ("remark", "remark"),
-    ("source_row", "row"),
-)
-COMPUTED = ("revision", "position", "key_id", "id_masked", "id_encrypted", "bank_account_encrypted")
-INSERT_CHUNK = 5000
-
-
-@contextlib.contextmanager
-def _sqlite_cache(cursor, rows):
-    """SQLite's default 2 MB page cache makes random-key index inserts (person_key) thrash; widen it meanwhile."""
-    if connection.vendor != "sqlite" or rows < 10000:
-        yield
-        return
-    cursor.execute("PRAGMA cache_size")
-    (previous,) = cursor.fetchone()
-    cursor.execute("PRAGMA cache_size = -32768")  # 32 MB, for this import only
-    try:
-        yield
-    finally:
-        cursor.execute(f"PRAGMA cache_size = {int(previous)}")
-
-
-def _insert_rows(revision, validated, category):
-    """Stream the rows into RosterEntry chunk by chunk (COPY on PostgreSQL, executemany elsewhere; no model instances).
-
-    Every concrete column is written: the entry's own values, the computed ones, and any other
-    field at its default, so a field added to RosterEntry later cannot be silently skipped.
-    """
-    _fill_person_keys(validated)
-    key_id = settings.IDENTITY_HASH_KEY_ID
-    stores_full = category.stores_full_id
-    fields = {f.name: f for f in RosterEntry._meta.concrete_fields if not f.primary_key}
-    others = [f for name, f in fields.items() if name not in COMPUTED and name not in dict(ENTRY_ATTRIBUTES)]
-    order = [*COMPUTED, *(name for name, _attr in ENTRY_ATTRIBUTES)]
-    columns = [fields[name] for name in order] + others
-    defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in others)
-    quote = connection.ops.quote_name
-    table, names = quote(RosterEntry._meta.db_table), ", ".join(quote(f.column) for f in columns)
-    sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"
-    copy_sql = f"COPY {table} ({names}) FROM STDIN"
-    own = operator.attrgetter(*(attr for _name, attr in ENTRY_ATTRIBUTES))
-    revision_id = revision.pk
-    total = Decimal("0")
-    with connection.cursor() as cursor, _sqlite_cache(cursor, len(validated)):
-        for start in range(0, len(validated), INSERT_CHUNK):
-            params = []
-            for position, e in enumerate(validated[start : start + INSERT_CHUNK], start=start + 1):
-                if e.amount is not None:
-                    total += e.amount
-                computed = (
-                    revision_id,
-                    position,
-                    key_id,
-                    mask_id(e.id_number),
-                    encrypt(e.id_number) if stores_full else "",
-                    encrypt(e.bank_account) if stores_full and e.bank_account else "",
-                )
-                params.append(computed + own(e) + defaults)
-            if connection.vendor == "postgresql":  # COPY: the fastest bulk path PostgreSQL has
-                with connection.wrap_database_errors, cursor.cursor.copy(copy_sql) as copy:
-                    for row in params:
-                        copy.write_row(row)
-            else:
-                cursor.executemany(sql, params)
-    return len(validated), total
-
-
-def replace_entries(*, actor, revision, validated, category, source):
-    """Replace a draft revision's entries with the validated rows: the checks and the one audit event of
-    ``disclosures.services.revision_replace_entries``, with a streamed executemany instead of model instances."""
-    disclosure = revision.disclosure
-    if not can(actor, "disclosure.edit", disclosure.division):
-        raise PermissionDenied
-    with transaction.atomic():
-        locked = Revision.objects.select_for_update().get(pk=revision.pk)
-        if locked.state not in EDITABLE_REVISION_STATES:
-            raise ValidationError(_("只有草稿或退回的版本可以修改；已公开的内容只能通过更正修改。"))
-        before_count, before_total = locked.entry_count, locked.amount_total
-        RosterEntry.objects.filter(revision=locked).delete()
-        count, total = _insert_rows(locked, validated, category)
-        locked.entry_count, locked.amount_total = count, total
-        locked.save(update_fields=["entry_count", "amount_total"])
-        audit_record(
-            actor=actor,
-            action="revision.entries_replaced",
-            obj=locked,
-            division=disclosure.division,
-            changes={"entry_count": [before_count, count], "amount_total": [before_total, total]},
-            data=source,
-        )
-    revision.entry_count, revision.amount_total = count, total
-    return locked
-
-
 def correction_needed(job):
     """True when confirming will open a correction of a published roster (a reason is then required)."""
     disclosure = Disclosure.objects.filter(
@@ -512,64 +475,68 @@ def roster_import_confirm(*, job, actor, reason="", _validation=None):
     """Import every row of a READY job into the draft of its disclosure, in one transaction. Returns the revision.
 
     If the roster is already published the import becomes a correction draft, which needs ``reason``.
+    Locks, in order: the job, then (through the revision service) the disclosure, then its revision.
     """
-    if not can(actor, "roster.import", job.division):
-        raise PermissionDenied
+    _check_actor(IMPORT_MOVES["confirm"], actor, job)
     now = timezone.now()
     if ImportJob.objects.filter(pk=job.pk, status=S.READY, expires_at__lte=now).exists():
         _expire(job.pk)
-    with transaction.atomic():
-        locked = ImportJob.objects.select_for_update().select_related("category", "division").get(pk=job.pk)
-        if locked.status == S.IMPORTED:
-            raise ValidationError(_("这个文件已经导入过了。"))
-        if locked.status == S.EXPIRED:
-            raise ValidationError(_("预览已过期，请重新上传。"))
-        if locked.status != S.READY:
-            raise ValidationError(_("只有校验通过（没有错误）的导入才能确认。"))
-        validation = _validation  # handed over in-process by roster_import_file; otherwise read again
-        if validation is None:
-            try:
-                validation = validate_rows(_read_rows(locked), locked.category, division=locked.division)
-            except ImportFileError as exc:
-                raise ValidationError(str(exc))
+
+    def import_rows(locked):
+        validation = _validation or _validate_again(locked)  # handed over in-process by roster_import_file
         if validation.errors:  # cannot happen for an unchanged file; never import on doubt
             raise ValidationError(_("文件校验有错误，请重新上传。"))
-        if correction_needed(locked):
-            if not reason.strip():
-                raise ValidationError(_("该名单已经公开，这次导入将作为更正，请填写更正原因。"))
-            disclosure = Disclosure.objects.get(
-                division=locked.division, category=locked.category, period=locked.period, phase=locked.phase
-            )
-            revision = disclosure_open_correction(actor=actor, disclosure=disclosure, reason=reason)
-        else:
-            revision = disclosure_open_draft(
-                actor=actor,
-                division=locked.division,
-                category=locked.category,
-                period=locked.period,
-                phase=locked.phase,
-            )
-        counts = locked.result.get("counts", {})
-        replace_entries(
+        revision = _target_revision(locked, actor=actor, reason=reason)
+        revision_replace_entries(
             actor=actor,
             revision=revision,
-            validated=validation.entries,
-            category=locked.category,
-            source={
-                "import_job": str(locked.pk),
-                "file": locked.original_name,
-                "sha256": locked.sha256,
-                "sheet": locked.sheet_name,
-                "rows": len(validation.entries),
-                "skipped": validation.skipped,
-                "warnings": counts.get("warnings", 0),
-            },
+            entries=validation.entries,
+            source=_import_source(locked, validation),
+            writer=copy_writer,
         )
-        _move(locked, S.IMPORTED, disclosure=revision.disclosure, revision=revision, imported_at=now)
         # The upload holds full IDs (and maybe bank accounts) that the category may not keep: once the rows
         # are in, only its sha256 (in the audit event) remains.
         transaction.on_commit(lambda: _delete_upload(locked.pk))
-    return revision
+        return {"disclosure": revision.disclosure, "revision": revision, "imported_at": now}
+
+    return job_transition(job=job, move="confirm", actor=actor, handler=import_rows).revision
+
+
+def _validate_again(job):
+    try:
+        return validate_rows(_read_rows(job), job.category, division=job.division)
+    except ImportFileError as exc:
+        raise ValidationError(str(exc))
+
+
+def _import_source(job, validation):
+    """What the revision's ``entries_replaced`` event records about the file: no personal data."""
+    return {
+        "import_job": str(job.pk),
+        "file": job.original_name,
+        "sha256": job.sha256,
+        "sheet": job.sheet_name,
+        "rows": len(validation.entries),
+        "skipped": validation.skipped,
+        "warnings": job.result.get("counts", {}).get("warnings", 0),
+    }
+
+
+def _target_revision(job, *, actor, reason):
+    """The draft the rows go into: the slot's open draft (created if need be) or a correction of a published one."""
+    slot = {"division": job.division, "category": job.category, "period": job.period, "phase": job.phase}
+    if correction_needed(job):
+        if not reason.strip():
+            raise ValidationError(_("该名单已经公开，这次导入将作为更正，请填写更正原因。"))
+        disclosure = Disclosure.objects.get(**slot)
+        return disclosure_open_correction(actor=actor, disclosure=disclosure, reason=reason)
+    try:
+        with transaction.atomic():  # a savepoint: losing the race to create the slot leaves the import intact
+            return disclosure_open_draft(actor=actor, **slot)
+    except IntegrityError:
+        # Another import created the disclosure first (a row that does not exist cannot be locked); it has
+        # committed by now, so opening again finds and locks it.
+        return disclosure_open_draft(actor=actor, **slot)
 
 
 def _delete_upload(job_id):
@@ -602,8 +569,7 @@ def roster_import_file(*, actor, division, category, period, phase, path, sheet_
 def roster_import_tick():
     """Periodic step: validate waiting jobs, restart stale ones, expire old previews. Idempotent."""
     now = timezone.now()
-    stale = ImportJob.objects.filter(status=S.VALIDATING, created_at__lt=now - STALE_AFTER, expires_at__gt=now)
-    restarted = stale.update(status=S.PENDING)
+    restarted = job_claim("restart", where=Q(created_at__lt=now - STALE_AFTER, expires_at__gt=now))
     validated = 0
     waiting = ImportJob.objects.filter(status=S.PENDING, expires_at__gt=now).values_list("pk", "sheet_name", "result")
     for job_id, sheet_name, result in waiting:
@@ -612,7 +578,7 @@ def roster_import_tick():
         if roster_import_validate(job_id=job_id) is not None:
             validated += 1
     expired = 0
-    old = ImportJob.objects.filter(expires_at__lte=now).exclude(status__in=[S.IMPORTED, S.EXPIRED])
+    old = ImportJob.objects.filter(expires_at__lte=now, status__in=IMPORT_MOVES["expire"].sources)
     for job_id in old.values_list("pk", flat=True):
         expired += _expire(job_id)
     return f"validated {validated}, restarted {restarted}, expired {expired}"
@@ -620,10 +586,16 @@ def roster_import_tick():
 
 def _expire(job_id):
     """Mark a preview expired and delete its stored upload (the personal data in it goes with it)."""
-    with transaction.atomic():
-        locked = ImportJob.objects.select_for_update().get(pk=job_id)
-        if locked.status in (S.IMPORTED, S.EXPIRED):
-            return 0
-        _move(locked, S.EXPIRED, result={k: v for k, v in locked.result.items() if k in ("format", "sheets")})
+    job = ImportJob.objects.get(pk=job_id)
+    if not IMPORT_MOVES["expire"].allowed_from(job.status):
+        return 0
+    try:
+        job_transition(
+            job=job,
+            move="expire",
+            handler=lambda locked: {"result": {k: v for k, v in locked.result.items() if k in ("format", "sheets")}},
+        )
+    except ValidationError:  # imported or expired by someone else since it was read
+        return 0
     _delete_upload(job_id)
     return 1

@@ -148,3 +148,25 @@ def test_changelist_query_count_does_not_grow(clerk, world, dibao, clerk_v1):
     with CaptureQueriesContext(connection) as many:
         assert clerk.get(url).status_code == 200
     assert len(many) == len(one)
+
+
+def test_the_preview_offers_only_the_moves_the_table_allows_now(clerk, world, dibao, clerk_v1):
+    job = upload(clerk_v1, world.v1)
+    preview = reverse("admin:disclosures_importjob_preview", args=[job.pk])
+    confirm = reverse("admin:disclosures_importjob_confirm", args=[job.pk])
+    page = clerk.get(preview).content.decode()
+    assert job.status == ImportStatus.READY and "确认导入 3 行" in page and confirm in page
+
+    assert clerk.post(confirm).status_code == 302
+    page = clerk.get(preview).content.decode()
+    assert "确认导入" not in page and confirm not in page and "已导入" in page
+    assert clerk.post(confirm).status_code == 302  # a stale page's button is refused by the same table
+    assert "这个文件已经导入过了" in clerk.get(preview).content.decode()
+    assert RosterEntry.objects.count() == 3
+
+
+def test_an_expired_preview_offers_no_confirmation(clerk, world, dibao, clerk_v1):
+    job = upload(clerk_v1, world.v1)
+    ImportJob.objects.filter(pk=job.pk).update(expires_at=job.created_at)
+    page = clerk.get(reverse("admin:disclosures_importjob_preview", args=[job.pk])).content.decode()
+    assert "确认导入" not in page

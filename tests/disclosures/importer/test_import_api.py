@@ -96,3 +96,15 @@ def test_sheet_choice(world, dibao, clerk_v1):
 def test_template_download(world, dibao, clerk_v1):
     response = api_as(clerk_v1).get(f"{URL}templates/dibao/")
     assert response.status_code == 200 and response.content[:2] == b"PK"
+
+
+def test_the_job_lists_the_moves_available_now_and_their_routes(world, dibao, clerk_v1, inspector):
+    clerk = api_as(clerk_v1)
+    body = post_file(clerk, roster_file()).json()
+    assert body["moves"] == [{"name": "confirm", "label": "确认导入", "path": "confirm"}]
+    assert api_as(inspector).get(f"{URL}{body['id']}/").json()["moves"] == []  # may read, may not import
+
+    body = clerk.post(f"{URL}{body['id']}/confirm/", {}, format="json").json()
+    assert body["status"] == "imported" and body["moves"] == []
+    response = clerk.post(f"{URL}{body['id']}/confirm/", {}, format="json")
+    assert response.status_code == 400 and "已经导入过" in str(response.json())

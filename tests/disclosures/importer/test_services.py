@@ -1,22 +1,29 @@
 """Upload → preview → confirm: nothing is written before confirmation, then all rows or none."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
+from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from disclosures import entry_writers
+from disclosures.entry_writers import copy_writer
 from disclosures.importer import ImportFileError
 from disclosures.importer import services as importer
-from disclosures.models import Disclosure, ImportJob, ImportStatus, Revision, RosterEntry, Status
+from disclosures.models import IMPORT_MOVES, Disclosure, ImportJob, ImportStatus, Revision, RosterEntry, Status
 from disclosures.services import (
     disclosure_approve_discipline,
     disclosure_approve_township,
     disclosure_publish,
     disclosure_submit,
+    revision_replace_entries,
 )
+from sunshine.audit.actions import ACTIONS
 from sunshine.audit.models import AuditEvent
 from sunshine.identity import decrypt, person_key
 from villages.models import StaffRelative
@@ -142,7 +149,7 @@ def test_a_database_failure_on_the_last_row_leaves_everything_untouched(world, c
         return validation
 
     monkeypatch.setattr(importer, "validate_rows", broken_last_row)
-    monkeypatch.setattr(importer, "INSERT_CHUNK", 2)  # earlier chunks are already inserted when the last fails
+    monkeypatch.setattr(entry_writers, "INSERT_CHUNK", 2)  # earlier chunks are already inserted when the last fails
     with pytest.raises(IntegrityError):
         importer.roster_import_confirm(job=job, actor=clerk_v1)
 
@@ -333,3 +340,121 @@ def test_the_upload_is_deleted_once_imported(world, clerk_v1, django_capture_on_
         importer.roster_import_confirm(job=job, actor=clerk_v1)
     job.refresh_from_db()
     assert not storage.exists(name) and not job.file
+
+
+# ---------------------------------------------------------------- the move table (models.IMPORT_MOVES)
+
+
+def test_every_status_is_reached_only_by_a_move_of_the_table():
+    reached = {move.target for move in IMPORT_MOVES.values()} | {ImportStatus.PENDING}  # PENDING: on upload
+    assert reached == set(ImportStatus)
+    assert not any(move.allowed_from(ImportStatus.IMPORTED) for move in IMPORT_MOVES.values())
+    assert not any(move.allowed_from(ImportStatus.EXPIRED) for move in IMPORT_MOVES.values())
+    for move in IMPORT_MOVES.values():
+        assert move.audit is None or move.audit in ACTIONS, move
+
+
+def test_a_move_from_the_wrong_status_is_refused_and_changes_nothing(world, clerk_v1):
+    job = upload(clerk_v1, world.v1)
+    with pytest.raises(ValidationError, match="不能变为"):
+        importer.job_transition(job=job, move="pass")  # READY is not VALIDATING
+    assert importer.job_claim("claim", where=Q(pk=job.pk)) == 0
+    job.refresh_from_db()
+    assert job.status == ImportStatus.READY
+
+
+def test_system_moves_refuse_users_and_user_moves_refuse_strangers(world, clerk_v1, clerk_v3):
+    job = upload(clerk_v1, world.v1)
+    with pytest.raises(PermissionDenied):
+        importer.job_transition(job=job, move="expire", actor=clerk_v1)
+    with pytest.raises(PermissionDenied):
+        importer.job_transition(job=job, move="confirm", actor=clerk_v3)
+    with pytest.raises(ValueError):
+        importer.job_claim("expire", where=Q(pk=job.pk))  # it writes an event, so it needs the locked path
+    job.refresh_from_db()
+    assert job.status == ImportStatus.READY
+
+
+def test_available_moves_follow_the_status_the_clock_and_the_actor(world, clerk_v1, inspector):
+    data = roster_file(sheets={"11月": [HEADER, *standard_rows()], "10月": [HEADER, standard_rows()[0]]})
+    job = upload(clerk_v1, world.v1, data)
+    assert [m.name for m in importer.available_moves(job, clerk_v1)] == ["choose_sheet"]
+    job = importer.roster_import_choose_sheet(job=job, actor=clerk_v1, sheet_name="10月")
+    assert [m.name for m in importer.available_moves(job, clerk_v1)] == ["choose_sheet", "confirm"]
+    assert importer.available_moves(job, inspector) == []
+    later = job.expires_at + datetime.timedelta(seconds=1)
+    assert [m.name for m in importer.available_moves(job, clerk_v1, now=later)] == ["choose_sheet"]
+    single = upload(clerk_v1, world.v1)
+    assert [m.name for m in importer.available_moves(single, clerk_v1)] == ["confirm"]
+
+
+def test_a_sheet_cannot_be_chosen_while_it_is_being_validated(world, clerk_v1, settings):
+    settings.ROSTER_IMPORT_SYNC_ROWS = 1
+    data = roster_file(sheets={"11月": [HEADER, *standard_rows()], "10月": [HEADER, standard_rows()[0]]})
+    job = importer.roster_import_choose_sheet(job=upload(clerk_v1, world.v1, data), actor=clerk_v1, sheet_name="11月")
+    assert importer.job_claim("claim", where=Q(pk=job.pk)) == 1
+    with pytest.raises(ValidationError, match="校验中"):
+        importer.roster_import_choose_sheet(job=job, actor=clerk_v1, sheet_name="10月")
+
+
+def test_one_event_per_business_action_not_per_validation(world, clerk_v1):
+    job = upload(clerk_v1, world.v1)
+    assert list(AuditEvent.objects.values_list("action", flat=True)) == ["roster_import.uploaded"]
+    importer.roster_import_confirm(job=job, actor=clerk_v1)
+    actions = list(AuditEvent.objects.values_list("action", flat=True))
+    assert actions.count("revision.entries_replaced") == 1  # the import itself, with the file's sha256
+    assert [a for a in actions if a.startswith("roster_import.")] == ["roster_import.uploaded"]
+    assert len(actions) <= 4  # + the disclosure and revision the draft opening made; never one per row
+
+
+def test_expiry_is_one_system_event_per_job(world, clerk_v1):
+    jobs = [upload(clerk_v1, world.v1), upload(clerk_v1, world.v1, period="2026-10")]
+    ImportJob.objects.update(expires_at=timezone.now() - datetime.timedelta(minutes=1))
+    assert importer.roster_import_tick().endswith("expired 2")
+    events = AuditEvent.objects.filter(action="roster_import.expired")
+    assert sorted(e.object_id for e in events) == sorted(str(j.pk) for j in jobs)
+    assert {(e.actor_id, e.changes["status"][1]) for e in events} == {(None, "expired")}
+
+
+def test_the_tick_restarts_a_job_whose_validation_died(world, clerk_v1, settings):
+    settings.ROSTER_IMPORT_SYNC_ROWS = 1
+    job = upload(clerk_v1, world.v1)
+    assert importer.job_claim("claim", where=Q(pk=job.pk)) == 1  # a thread claimed it, then its process died
+    ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - datetime.timedelta(hours=1))
+    assert importer.roster_import_tick() == "validated 1, restarted 1, expired 0"
+    job.refresh_from_db()
+    assert job.status == ImportStatus.READY
+
+
+def locked_tables(sql):
+    """The tables a SELECT … FOR UPDATE locks: those after OF, or every table in the query without it."""
+    head, _, tail = sql.partition(" FOR UPDATE")
+    if tail.startswith(" OF "):
+        return re.findall(r'"(\w+)"', tail.split(" SKIP")[0].split(" NOWAIT")[0])
+    return re.findall(r'(?:FROM|JOIN) "(\w+)"', head)
+
+
+@pytest.mark.postgres
+def test_confirm_locks_the_job_then_the_disclosure_then_the_revision_and_nothing_else(world, clerk_v1):
+    if connection.vendor != "postgresql":
+        pytest.skip("only PostgreSQL takes row locks")
+    importer.roster_import_confirm(job=upload(clerk_v1, world.v1), actor=clerk_v1)  # the draft exists: all is locked
+    job = upload(clerk_v1, world.v1)
+    with CaptureQueriesContext(connection) as queries:
+        importer.roster_import_confirm(job=job, actor=clerk_v1)
+    order = []
+    for query in queries.captured_queries:
+        if " FOR UPDATE" in query["sql"]:
+            order += [table for table in locked_tables(query["sql"]) if table not in order]
+    assert order == ["disclosures_importjob", "disclosures_disclosure", "disclosures_revision"]
+
+
+def test_the_copy_writer_is_only_an_insert_strategy_of_the_revision_service(world, clerk_v1, clerk_v3):
+    revision = importer.roster_import_confirm(job=upload(clerk_v1, world.v1), actor=clerk_v1)
+    validation = importer.validate_rows(importer._read_rows(upload(clerk_v1, world.v1)), roster_category())
+    with pytest.raises(PermissionDenied):  # the service's checks hold whatever writer inserts
+        revision_replace_entries(actor=clerk_v3, revision=revision, entries=validation.entries, writer=copy_writer)
+    revision_replace_entries(actor=clerk_v1, revision=revision, entries=validation.entries[:1], writer=copy_writer)
+    revision.refresh_from_db()
+    assert revision.entry_count == 1 and revision.amount_total == Decimal("1200.00")
+    assert list(revision.entries.values_list("name", "position", "source_row")) == [("张三", 1, 2)]
