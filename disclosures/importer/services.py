@@ -17,7 +17,7 @@ from itertools import islice
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -530,13 +530,7 @@ def _target_revision(job, *, actor, reason):
             raise ValidationError(_("该名单已经公开，这次导入将作为更正，请填写更正原因。"))
         disclosure = Disclosure.objects.get(**slot)
         return disclosure_open_correction(actor=actor, disclosure=disclosure, reason=reason)
-    try:
-        with transaction.atomic():  # a savepoint: losing the race to create the slot leaves the import intact
-            return disclosure_open_draft(actor=actor, **slot)
-    except IntegrityError:
-        # Another import created the disclosure first (a row that does not exist cannot be locked); it has
-        # committed by now, so opening again finds and locks it.
-        return disclosure_open_draft(actor=actor, **slot)
+    return disclosure_open_draft(actor=actor, **slot)  # race-safe: concurrent openers get the same disclosure
 
 
 def _delete_upload(job_id):
