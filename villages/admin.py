@@ -100,6 +100,16 @@ class VillageCadreAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
             kwargs["queryset"] = scoped_division_choices(request, "cadre.change").filter(level="village")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def save_model(self, request, obj, form, change):
+        services.cadre_save(actor=request.user, cadre=obj)
+
+    def delete_model(self, request, obj):
+        services.cadre_delete(actor=request.user, cadre=obj)
+
+    def delete_queryset(self, request, queryset):
+        for cadre in queryset:
+            services.cadre_delete(actor=request.user, cadre=cadre)
+
 
 @admin.register(StaffRelative)
 class StaffRelativeAdmin(admin.ModelAdmin):
@@ -120,6 +130,16 @@ class StaffRelativeAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return self._allowed(request)
+
+    def save_model(self, request, obj, form, change):
+        services.relative_save(actor=request.user, relative=obj)
+
+    def delete_model(self, request, obj):
+        services.relative_delete(actor=request.user, relative=obj)
+
+    def delete_queryset(self, request, queryset):
+        for relative in queryset:
+            services.relative_delete(actor=request.user, relative=relative)
 
 
 @admin.register(CalendarDay)
@@ -154,6 +174,16 @@ class CalendarDayAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return self._allowed(request)
+
+    def save_model(self, request, obj, form, change):
+        services.calendar_day_save(actor=request.user, day=obj)
+
+    def delete_model(self, request, obj):
+        services.calendar_day_delete(actor=request.user, day=obj)
+
+    def delete_queryset(self, request, queryset):
+        for day in queryset:
+            services.calendar_day_delete(actor=request.user, day=day)
 
 
 User = get_user_model()

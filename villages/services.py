@@ -110,3 +110,74 @@ def division_delete(*, actor, division):
             actor=actor, action="division.deleted", obj=division, changes=diff(snapshot(division, DIVISION_FIELDS), {})
         )
         division.delete()
+
+
+# --- lists a county or township keeps: cadres, staff relatives, the holiday calendar ---------------
+
+CADRE_FIELDS = ("division", "name", "position", "is_active")
+RELATIVE_FIELDS = ("user", "name", "relation")
+CALENDAR_FIELDS = ("date", "is_workday", "note")
+
+
+def _audited_save(*, actor, obj, fields, codes):
+    """Save ``obj`` (values already applied by a form) and write one event with the fields that changed.
+
+    ``codes`` = (code when created, code when changed). The caller has checked the permission.
+    """
+    with transaction.atomic():
+        created = obj.pk is None
+        before = {} if created else snapshot(type(obj).objects.select_for_update().get(pk=obj.pk), fields)
+        obj.save()
+        changes = diff(before, snapshot(obj, fields))
+        if created or changes:
+            audit_record(actor=actor, action=codes[0] if created else codes[1], obj=obj, changes=changes)
+    return obj
+
+
+def _audited_delete(*, actor, obj, fields, code):
+    with transaction.atomic():
+        audit_record(actor=actor, action=code, obj=obj, changes=diff(snapshot(obj, fields), {}))
+        obj.delete()
+
+
+def cadre_save(*, actor, cadre):
+    """A village cadre (who counts as one for conflict-of-interest routing), kept by the township."""
+    if not can(actor, "cadre.change", cadre.division):
+        raise PermissionDenied
+    return _audited_save(actor=actor, obj=cadre, fields=CADRE_FIELDS, codes=("cadre.created", "cadre.changed"))
+
+
+def cadre_delete(*, actor, cadre):
+    if not can(actor, "cadre.change", cadre.division):
+        raise PermissionDenied
+    _audited_delete(actor=actor, obj=cadre, fields=CADRE_FIELDS, code="cadre.deleted")
+
+
+def relative_save(*, actor, relative):
+    """A staff member's registered relative (the importer warns when one appears on a roster)."""
+    if not can(actor, "relative.change"):
+        raise PermissionDenied
+    return _audited_save(
+        actor=actor, obj=relative, fields=RELATIVE_FIELDS, codes=("relative.created", "relative.changed")
+    )
+
+
+def relative_delete(*, actor, relative):
+    if not can(actor, "relative.change"):
+        raise PermissionDenied
+    _audited_delete(actor=actor, obj=relative, fields=RELATIVE_FIELDS, code="relative.deleted")
+
+
+def calendar_day_save(*, actor, day):
+    """A county admin marks a date as a working day or a rest day (deadlines count over it)."""
+    if not can(actor, "calendar.change"):
+        raise PermissionDenied
+    return _audited_save(
+        actor=actor, obj=day, fields=CALENDAR_FIELDS, codes=("calendar_day.created", "calendar_day.changed")
+    )
+
+
+def calendar_day_delete(*, actor, day):
+    if not can(actor, "calendar.change"):
+        raise PermissionDenied
+    _audited_delete(actor=actor, obj=day, fields=CALENDAR_FIELDS, code="calendar_day.deleted")

@@ -22,7 +22,9 @@ ACTIONS = {
     "relative.created": _("登记工作人员近亲属"),
     "relative.changed": _("修改工作人员近亲属"),
     "relative.deleted": _("删除工作人员近亲属"),
+    "calendar_day.created": _("新增工作日历日期"),
     "calendar_day.changed": _("修改工作日历"),
+    "calendar_day.deleted": _("删除工作日历日期"),
     # categories
     "category.created": _("新增公开类别"),
     "category.changed": _("修改公开类别"),
@@ -43,12 +45,8 @@ ACTIONS = {
     "revision.entries_replaced": _("替换名单"),
     "revision.entries_edited": _("逐行修改名单"),
     "revision.ledger_replaced": _("替换收支明细"),
-    "revision.attachment_added": _("添加附件"),
-    "revision.attachment_removed": _("删除附件"),
     # roster import
     "roster_import.uploaded": _("上传名单文件"),
-    "roster_import.validated": _("名单校验完成"),
-    "roster_import.confirmed": _("确认导入名单"),
     "roster_import.expired": _("导入预览过期"),
     # complaints
     "complaint.submitted": _("已提交"),
@@ -65,15 +63,12 @@ ACTIONS = {
     "complaint.contacted": _("已与留言人联系"),
     "complaint.publicity_set": _("设置公开摘要"),
     "complaint.identity_revealed": _("查看留言人身份"),
-    "complaint.exported": _("导出留言"),
     "complaint_category.created": _("新增留言类别"),
     "complaint_category.changed": _("修改留言类别"),
     "complaint_clock.created": _("新增办理时限设置"),
     "complaint_clock.changed": _("修改办理时限设置"),
     "open311_key.issued": _("签发 Open311 密钥"),
     "open311_key.changed": _("修改 Open311 密钥"),
-    # the log itself
-    "audit.exported": _("导出审计日志"),
 }
 
 # Codes written before the registry, mapped to the code that replaced them (display only; never written).
