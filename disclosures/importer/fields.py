@@ -12,6 +12,7 @@ import unicodedata
 from django.utils.translation import gettext as _
 
 from . import cells
+from .cells import BLANK_CHARS
 
 HOUSEHOLD_RANGE = (1, 30)
 FIELD_ORDER = (
@@ -160,11 +161,11 @@ class FieldParser:
         width = len(row)
         values = {}
         count_rows = False
-        blank_chars = cells.BLANK_CHARS
+        households = self.households
         for field_name, index, parse, is_required, column_label, limit, stored, memo in self.plan:
             raw = row[index] if index < width else None
-            if raw is None or raw == "" or (type(raw) is str and not raw.strip(blank_chars)):
-                if field_name == "household_size" and self.households:
+            if raw is None or raw == "" or (type(raw) is str and not raw.strip(BLANK_CHARS)):
+                if field_name == "household_size" and households:
                     count_rows = True
                 elif is_required:
                     errors.append(error(row_number, column_label, _("必填，不能为空")))
@@ -174,7 +175,7 @@ class FieldParser:
                 try:
                     value = parse(raw)
                 except cells.BlankCell as exc:  # "—", "/", "无" where a number belongs: an empty cell
-                    if field_name == "household_size" and self.households:
+                    if field_name == "household_size" and households:
                         count_rows = True
                     elif is_required:
                         errors.append(
@@ -191,7 +192,7 @@ class FieldParser:
                 continue
             if stored:
                 values[field_name] = value
-        if self.households and "household_size" not in values and self.size_column is None:
+        if households and "household_size" not in values and self.size_column is None:
             count_rows = True
         return values, count_rows
 

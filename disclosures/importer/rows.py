@@ -16,6 +16,7 @@ A 村民小组, 保障类别, 备注 … cell merged down over several household
 import re
 
 from . import cells
+from .cells import is_blank
 from .fields import household_size
 from .headers import normalize_header
 
@@ -90,7 +91,7 @@ def is_footer(row):
 
 def group_heading(row):
     """The group a subheading row names (its only text, e.g. ``二组（3户）``), or ``""``."""
-    texts = [cells.text(v).replace(" ", "") for v in row if not cells.is_blank(v)]
+    texts = [cells.text(v).replace(" ", "") for v in row if not is_blank(v)]
     if len(texts) != 1:
         return ""
     match = _GROUP_HEADING.match(texts[0])  # cells.text has folded it (NFKC) already
@@ -110,7 +111,7 @@ def relation(value):
 
 def figure(row, index, parse):
     """The non-zero number in ``row[index]``, or None (empty, zero, a placeholder or not a number)."""
-    if index is None or index >= len(row) or cells.is_blank(row[index]):
+    if index is None or index >= len(row) or is_blank(row[index]):
         return None
     try:
         value = parse(row[index])
@@ -157,9 +158,6 @@ class MergedFill:
                 for row in range(top + 1, bottom + 1):
                     self.covered.setdefault(row, []).append((left, top))
 
-    def __bool__(self):
-        return bool(self.tops)
-
     def apply(self, row_index, row):
         """``row``, or a copy of it with the merged cells filled in."""
         for column in self.tops.get(row_index, ()):
@@ -169,7 +167,7 @@ class MergedFill:
             return row
         row = list(row) + [None] * (max(c for c, _top in covered) + 1 - len(row))
         for column, top in covered:
-            if cells.is_blank(row[column]):
+            if is_blank(row[column]):
                 row[column] = self.remembered.get((top, column))
         return row
 
@@ -196,21 +194,26 @@ class RowClassifier:
         }
         self.id_header_keys.discard("")
 
-    def classify(self, row, row_index, id_cell, *, household_open, is_total):
+    def classify(self, row, row_index, id_cell, household_open, is_total):
         """The kind of ``row`` (0-based ``row_index``; ``id_cell`` its ID column's cell). ``household_open``:
         a household above may take family members; ``is_total(amount)``: the amount sums the households above."""
-        if cells.is_blank(id_cell):
+        if is_blank(id_cell):
             kind = self._without_id(row, row_index, household_open, is_total)
             if kind is not None:
                 return kind
         elif self.households and self.is_member(row, row_index):
             return MEMBER
-        if self._header_again(row):
-            return HEADER
+        name_header = self.name_header
+        if (
+            name_header is not None
+            and (row[self.name_index] if self.name_index < len(row) else None) == name_header  # cheap test first
+            and {normalize_header(v) for v in row if v not in (None, "")} == self.header_keys
+        ):
+            return HEADER  # the header printed again on a new page
         return DATA
 
     def _without_id(self, row, row_index, household_open, is_total):
-        if all(cells.is_blank(v) for v in row):
+        if all(is_blank(v) for v in row):
             return BLANK
         if is_footer(row):
             return FOOTER
@@ -218,21 +221,13 @@ class RowClassifier:
             return HEADING
         if self.households and household_open and self.is_member(row, row_index):
             return MEMBER
-        if cells.is_blank(row[self.name_index] if self.name_index < len(row) else None):
+        if is_blank(row[self.name_index] if self.name_index < len(row) else None):
             amount = figure(row, self.amount_index, self.parse_amount)
             if amount is None and figure(row, self.size_index, household_size) is None:
                 return NOTE
             if amount is not None and is_total(amount):
                 return TOTAL
         return None
-
-    def _header_again(self, row):
-        name_cell = row[self.name_index] if self.name_index < len(row) else None
-        return (
-            self.name_header is not None
-            and name_cell == self.name_header  # cheap test first
-            and {normalize_header(v) for v in row if v not in (None, "")} == self.header_keys
-        )
 
     def misread(self, row, id_cell):
         """For a row whose ID did not parse: FOOTER (a 合计 row with 共 N 户 in the ID column) or HEADER (the
@@ -264,6 +259,6 @@ class RowClassifier:
             return False
         if not relation_text:
             name_cell = row[self.name_index] if self.name_index < len(row) else None
-            if not (cells.is_blank(name_cell) and (row_index in self.continuation or self.member_index is not None)):
+            if not (is_blank(name_cell) and (row_index in self.continuation or self.member_index is not None)):
                 return False
         return not self.own_figures(row)

@@ -105,12 +105,8 @@ def validate_rows(rows, category=None, *, progress=None, progress_every=2000, di
     head = list(islice(iterator, HEADER_SCAN_ROWS + 2))
     header = check_header(head, category, complete=len(head) >= count)
     roster = _RosterRows(header, head, merged, category, division)
-    start = header.data_start
-    total = max(count - start, 0)
-    for offset, row in enumerate(chain(head[start:], iterator)):
-        if progress is not None and offset and offset % progress_every == 0:
-            progress(offset, total)
-        roster.read(start + offset + 1, row)
+    total = max(count - header.data_start, 0)
+    roster.read(chain(head[header.data_start :], iterator), progress=progress, every=progress_every, total=total)
     if roster.result.rows_total == 0:
         raise _no_data(header)
     if progress is not None:
@@ -129,7 +125,8 @@ class _RosterRows:
         self.households = self.classifier.households
         self.fields = FieldParser(category, header, households=self.households, division=division)
         columns = header.columns
-        self.fill = rows.MergedFill(merged, {columns[f] for f in rows.FILL_DOWN if f in columns})
+        fill = rows.MergedFill(merged, {columns[f] for f in rows.FILL_DOWN if f in columns})
+        self.fill = fill if fill.tops else None
         self.id_index = columns["id_number"]
         self.household = None  # [entry or None, count the rows as its size] while family-member rows may follow
         self.current_group = ""  # from a 一组 subheading, when there is no group column
@@ -138,19 +135,24 @@ class _RosterRows:
         self.seen = {}  # ID number → the row it first appeared on
         self.footer_rows = []
 
-    def read(self, row_number, row):
-        if self.fill:
-            row = self.fill.apply(row_number - 1, row)
-        id_cell = row[self.id_index] if self.id_index < len(row) else None
-        kind = self.classifier.classify(
-            row, row_number - 1, id_cell, household_open=self.household is not None, is_total=self._is_total
-        )
-        if kind == rows.DATA:
-            self._household_row(row_number, row, id_cell)
-        elif kind == rows.MEMBER:
-            self._fold(row_number, row)
-        else:
-            self._skip(kind, row)
+    def read(self, data_rows, *, progress=None, every=2000, total=0):
+        """Read the rows under the header, one at a time; ``progress(done, total)`` every ``every`` rows."""
+        start, fill, id_index = self.header.data_start, self.fill, self.id_index
+        classify, sums_households = self.classifier.classify, self._is_total  # bound once: this loop is hot
+        for offset, row in enumerate(data_rows):
+            if progress is not None and offset and offset % every == 0:
+                progress(offset, total)
+            row_index = start + offset  # 0-based; the clerk's row number is one more
+            if fill is not None:
+                row = fill.apply(row_index, row)
+            id_cell = row[id_index] if id_index < len(row) else None
+            kind = classify(row, row_index, id_cell, self.household is not None, sums_households)
+            if kind == rows.DATA:
+                self._household_row(row_index + 1, row, id_cell)
+            elif kind == rows.MEMBER:
+                self._fold(row_index + 1, row)
+            else:
+                self._skip(kind, row)
 
     def _is_total(self, amount):
         """True when ``amount`` sums the households since the last total, or all of them."""
@@ -208,9 +210,10 @@ class _RosterRows:
                 del errors[mark:]
                 self._skip(kind, row)
                 return
-        village_error = self.fields.village_error(row, row_number)
-        if village_error is not None:
-            errors.append(village_error)
+        if self.fields.village_column is not None:
+            village_error = self.fields.village_error(row, row_number)
+            if village_error is not None:
+                errors.append(village_error)
         self.result.rows_total += 1
         if len(errors) == mark:
             self._accept(row_number, row, id_cell, values, count_rows)
