@@ -41,6 +41,7 @@ MOVES = {
     ),
     "close": (Status.REPLIED, lambda c, a: services.complaint_close(complaint=c, actor=a), Status.CLOSED),
 }
+MOVE_EVENTS = {"accept": "accepted", "reject": "rejected", "start": "started", "reply": "replied", "close": "closed"}
 
 
 @pytest.mark.parametrize("person", PEOPLE)
@@ -51,21 +52,28 @@ def test_transition_by_role(move, person, request, file_complaint, clerk_v1):
     start, do, end = MOVES[move]
     c = to_state(file_complaint("environment"), clerk_v1, start)
     if person == "clerk_v1":
+        earlier = list(AuditEvent.objects.values_list("pk", flat=True))  # the filing and the moves to ``start``
         c = do(c, actor)
         assert c.status == end
-        assert AuditEvent.objects.filter(action__startswith="complaint.", object_id=str(c.pk)).count() >= 2
+        written = AuditEvent.objects.filter(object_id=str(c.pk)).exclude(pk__in=earlier)
+        assert list(written.values_list("action", flat=True)) == [f"complaint.{MOVE_EVENTS[move]}"]
     else:
         with pytest.raises(PermissionDenied):
             do(c, actor)
         assert Complaint.objects.get(pk=c.pk).status == start
 
 
-@pytest.mark.parametrize("state", [Status.ACCEPTED, Status.IN_PROGRESS, Status.REPLIED, Status.CLOSED, Status.REJECTED])
-@pytest.mark.parametrize("move", list(MOVES))
+@pytest.mark.parametrize(
+    ("move", "state"),
+    [
+        (move, state)
+        for move in MOVES
+        for state in (Status.ACCEPTED, Status.IN_PROGRESS, Status.REPLIED, Status.CLOSED, Status.REJECTED)
+        if state != MOVES[move][0]  # the one state the move is from is tested above
+    ],
+)
 def test_moves_not_in_the_table_are_refused(move, state, file_complaint, clerk_v1):
-    start, do, end = MOVES[move]
-    if state == start:
-        return
+    _start, do, _end = MOVES[move]
     c = file_complaint("environment")
     c = (
         services.complaint_reject(complaint=c, actor=clerk_v1, reason="x")
