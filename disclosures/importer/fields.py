@@ -152,7 +152,7 @@ class FieldParser:
         self.village_column = columns.get("village") if village_name else None
 
     def memo(self, field_name):
-        """The parsed values of ``field_name`` by (type, raw value), or None when it is not memoized."""
+        """The parsed values of ``field_name`` by raw text or (type, raw number), or None when it is not memoized."""
         return next((memo for f, *_rest, memo in self.plan if f == field_name), None)
 
     def parse(self, row, row_number, errors):
@@ -170,7 +170,11 @@ class FieldParser:
                 elif is_required:
                     errors.append(error(row_number, column_label, _("必填，不能为空")))
                 continue
-            value = memo.get((type(raw), raw), _MISSING) if memo is not None else _MISSING
+            if memo is not None:
+                key = raw if type(raw) is str else (type(raw), raw)  # 1 == 1.0 == True: numbers keyed by type
+                value = memo.get(key, _MISSING)
+            else:
+                value = _MISSING
             if value is _MISSING:
                 try:
                     value = parse(raw)
@@ -186,7 +190,7 @@ class FieldParser:
                     errors.append(error(row_number, column_label, exc))
                     continue
                 if memo is not None and len(memo) < MEMO_LIMIT:
-                    memo[(type(raw), raw)] = value
+                    memo[key] = value
             if limit and len(value) > limit:
                 errors.append(error(row_number, column_label, _("太长（最多 %(n)s 个字）") % {"n": limit}))
                 continue

@@ -134,6 +134,10 @@ class _RosterRows:
         self.total_mark = 0  # entries before this index are covered by a total row already
         self.seen = {}  # ID number → the row it first appeared on
         self.footer_rows = []
+        # read once per row below: plain attributes, not chains
+        self._errors, self._entries, self._warnings = self.result.errors, self.result.entries, self.result.warnings
+        self._parse = self.fields.parse
+        self._checks_village = self.fields.village_column is not None
 
     def read(self, data_rows, *, progress=None, every=2000, total=0):
         """Read the rows under the header, one at a time; ``progress(done, total)`` every ``every`` rows."""
@@ -193,9 +197,9 @@ class _RosterRows:
             entry.household_size += 1
 
     def _household_row(self, row_number, row, id_cell):
-        errors = self.result.errors
+        errors = self._errors
         mark = len(errors)
-        values, count_rows = self.fields.parse(row, row_number, errors)
+        values, count_rows = self._parse(row, row_number, errors)
         id_number = values.get("id_number")
         if id_number is not None:
             first = self.seen.get(id_number)
@@ -210,7 +214,7 @@ class _RosterRows:
                 del errors[mark:]
                 self._skip(kind, row)
                 return
-        if self.fields.village_column is not None:
+        if self._checks_village:
             village_error = self.fields.village_error(row, row_number)
             if village_error is not None:
                 errors.append(village_error)
@@ -227,8 +231,8 @@ class _RosterRows:
         if self.current_group:
             values["group"] = self.current_group
         entry = Entry(row=row_number, **values)
-        self.result.entries.append(entry)
-        self.result.warnings.extend(entry_warnings(entry, row, id_cell, self.header))
+        self._entries.append(entry)
+        self._warnings.extend(entry_warnings(entry, row, id_cell, self.header))
         if self.households:
             self.household = [entry, count_rows]
 

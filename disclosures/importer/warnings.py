@@ -84,7 +84,9 @@ def summary_warnings(*, members, derived, amount_memo, header):
             )
         )
     rounded = sorted(
-        raw for (kind, raw), value in (amount_memo or {}).items() if kind is float and Decimal(repr(raw)) != value
+        key[1]
+        for key, value in (amount_memo or {}).items()
+        if type(key) is tuple and key[0] is float and Decimal(repr(key[1])) != value
     )
     if rounded and header.scales.get("amount", 1) == 1:
         found.append(
