@@ -29,8 +29,11 @@ QUOTED_CODE = re.compile(r"'([a-z][a-z0-9_]*\.[a-z][a-z0-9_]*)'")
 # --------------------------------------------------------------------------- the scanner of app code
 
 
+CODE_PARAMETERS = {"action", "action_code", "audit", "audit_code"}  # and any name ending in _action
+
+
 def _is_action_keyword(name):
-    return name == "action" or (name or "").endswith("_action")
+    return name in CODE_PARAMETERS or (name or "").endswith("_action")
 
 
 def _string_values(node, dicts):
@@ -61,13 +64,14 @@ def _module_dicts(tree):
 
 
 def _action_positions(tree):
-    """Functions of this module with a parameter named ``action`` → its position (calls pass it positionally)."""
+    """Functions of this module with a code parameter (``action`` …) → its position (calls may pass it by position)."""
     positions = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             names = [a.arg for a in node.args.posonlyargs + node.args.args]
-            if "action" in names:
-                positions[node.name] = names.index("action")
+            coded = [index for index, name in enumerate(names) if _is_action_keyword(name)]
+            if coded:
+                positions[node.name] = coded[0]
     return positions
 
 
@@ -136,6 +140,7 @@ def service(obj, actor, name, created):
     _save(obj, actor, "thing.started", [])
     build_event(actor=actor, action=MOVES[name])
     Move(name="close", audit_action="thing.closed")
+    Move(name="reopen", audit="thing.reopened")
     parser.add_argument("--dry-run", action="store_true")
     audit_record(actor=actor, action=f"thing.{name}_done")
 '''
@@ -146,6 +151,7 @@ def service(obj, actor, name, created):
         "thing.closed",
         "thing.created",
         "thing.escalated",
+        "thing.reopened",
         "thing.returned",
         "thing.started",
         "thing.submitted",
