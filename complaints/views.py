@@ -11,28 +11,31 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+
+from sunshine.audit.actions import ACTIONS
 
 from . import ratelimit, selectors, services
 from .forms import IntakeForm, RatingForm, TrackForm, add_service_errors
 from .models import Channel, Complaint, ComplaintCategory, ComplaintPhoto, Status, phone_key
 
 SESSION_KEY = "complaints_access"
-EVENT_LABELS = {
-    "complaint.submitted": _lazy("已提交"),
-    "complaint.accepted": _lazy("已受理"),
-    "complaint.rejected": _lazy("不予受理"),
-    "complaint.started": _lazy("开始办理"),
-    "complaint.replied": _lazy("已答复"),
-    "complaint.closed": _lazy("已办结"),
-    "complaint.escalated": _lazy("上报上一级办理"),
-    "complaint.transferred": _lazy("转办"),
-    "complaint.extended": _lazy("办理期限延长"),
-    "complaint.rated": _lazy("留言人评价"),
-    "complaint.contacted": _lazy("已与留言人联系"),
-}
+# The moves the public timeline shows (not identity reveals, exports or publicity edits); labels from the registry.
+PUBLIC_EVENTS = (
+    "complaint.submitted",
+    "complaint.accepted",
+    "complaint.rejected",
+    "complaint.started",
+    "complaint.replied",
+    "complaint.closed",
+    "complaint.escalated",
+    "complaint.transferred",
+    "complaint.extended",
+    "complaint.rated",
+    "complaint.contacted",
+)
+EVENT_LABELS = {code: ACTIONS[code] for code in PUBLIC_EVENTS}
 
 
 def _grant(request, code):

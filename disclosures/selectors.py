@@ -65,10 +65,6 @@ def public_disclosures():
     return Disclosure.objects.filter(status__in=PUBLIC_STATUSES, current_revision__isnull=False)
 
 
-def in_subtree(queryset, division, field="division"):
-    return queryset.filter(**{f"{field}__path__startswith": division.path})
-
-
 def division_by_code(code):
     return get_object_or_404(Division.objects.select_related("parent", "parent__parent"), code=code)
 
@@ -162,10 +158,6 @@ def feed_revisions(division, limit=50):
         .select_related("disclosure__division", "disclosure__category")
         .order_by("-published_at", "-pk")[:limit]
     )
-
-
-def search_public(division, q):
-    return public_disclosures().filter(Q(title__icontains=q) | Q(category__name__icontains=q), division=division)
 
 
 # ---------------------------------------------------------------- anomalies and figures for inspectors

@@ -70,22 +70,10 @@ def normalize_id(raw):
     return text
 
 
-def is_valid_id(raw):
-    try:
-        normalize_id(raw)
-    except InvalidID:
-        return False
-    return True
-
-
 def person_key(normalized):
     """HMAC-SHA256 of a normalized ID under ``IDENTITY_HASH_KEY`` (hex, 64 chars)."""
     key = settings.IDENTITY_HASH_KEY.encode("utf-8")
     return hmac.new(key, normalized.encode("ascii"), hashlib.sha256).hexdigest()
-
-
-def person_key_for(raw):
-    return person_key(normalize_id(raw))
 
 
 def mask_id(text, keep_head=2, keep_tail=3):
@@ -101,13 +89,6 @@ def mask_phone(text):
     if len(text) < 7:
         return "*" * len(text)
     return text[:3] + "****" + text[-4:]
-
-
-def mask_bank_account(text):
-    text = re.sub(r"\s", "", str(text or ""))
-    if len(text) <= 4:
-        return "*" * len(text)
-    return "*" * (len(text) - 4) + text[-4:]
 
 
 def _fernet():

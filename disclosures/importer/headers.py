@@ -289,11 +289,6 @@ def normalize_header(value):
     return (without_units or _NOISE.sub("", cleaned)).lower()
 
 
-def synonym_table(category=None):
-    """``{normalized header text: field}`` including the category's extra synonyms."""
-    return {key: field_name for key, (field_name, _rank) in ranked_synonyms(category).items()}
-
-
 def ranked_synonyms(category=None):
     """``{normalized header text: (field, rank)}``: the category's extra synonyms rank first, then ``FIELDS``
     in order."""

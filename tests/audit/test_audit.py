@@ -111,10 +111,14 @@ def test_audit_verify_command_reports_an_intact_chain(events, capsys):
 
 
 def test_inspector_browses_events_in_the_admin_and_cannot_change_them(client, events, inspector, world):
+    audit_record(actor=inspector, action="division.created", obj=world.v1, reason="另一件事")
     client.force_login(inspector)
+    assert "另一件事" in client.get("/admin/audit/auditevent/").content.decode()
     page = client.get("/admin/audit/auditevent/?action=division.changed")
     assert page.status_code == 200 and page.context["cl"].result_count == 5
     assert '<td class="field-action_display">修改区划</td>' in page.content.decode()  # the label, not the code
+    shown = page.content.decode()
+    assert all(f"第{i}步" in shown for i in range(5)) and "另一件事" not in shown  # the five events, only they
     detail = client.get(f"/admin/audit/auditevent/{events[0].pk}/change/")
     assert detail.status_code == 200 and "第0步" in detail.content.decode()
     assert client.post(f"/admin/audit/auditevent/{events[0].pk}/change/", {"reason": "x"}).status_code == 403

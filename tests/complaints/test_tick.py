@@ -66,11 +66,14 @@ def test_village_escalation_of_cadre_complaint_goes_to_discipline(world, cat, cl
 
 
 def test_replied_and_closed_are_not_escalated(file_complaint, clerk_v1):
-    c = file_complaint("environment")
-    services.complaint_accept(complaint=c, actor=clerk_v1)
-    services.complaint_start(complaint=c, actor=clerk_v1)
-    services.complaint_reply(complaint=c, actor=clerk_v1, reply="好", outcome="substantiated")
+    replied, closed = file_complaint("environment"), file_complaint("environment")
+    for c in (replied, closed):
+        services.complaint_accept(complaint=c, actor=clerk_v1)
+        services.complaint_start(complaint=c, actor=clerk_v1)
+        services.complaint_reply(complaint=c, actor=clerk_v1, reply="好", outcome="substantiated")
+    services.complaint_close(complaint=closed, actor=clerk_v1)
     assert "0 escalated" in services.complaints_tick(now=later(400))
+    assert {c.level for c in Complaint.objects.filter(pk__in=[replied.pk, closed.pk])} == {Level.VILLAGE}
 
 
 def test_deadline_across_national_day_holiday(world, cat, clerk_v1):

@@ -1,5 +1,6 @@
 """API: public read with filters and allow-listed rows; staff drafts and transitions, scoped."""
 
+import yaml
 from rest_framework.test import APIClient
 
 from disclosures.models import MOVES, Status
@@ -72,6 +73,28 @@ def test_staff_disclosure_lists_the_moves_available_now(world, categories, crew)
     assert api(clerk).get(url).json()["moves"] == []
     assert api(reviewer).get(url).json()["moves"] == ["approve-township", "return"]
     assert api(discipline).get("/api/v1/staff/disclosures/").json()["results"][0]["moves"] == ["return"]
+
+
+HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+def test_schema_is_served(client, db):
+    """The OpenAPI document parses and names the public and staff collections of every app."""
+    response = client.get("/api/v1/schema/")
+    assert response.status_code == 200
+    document = yaml.safe_load(response.content)
+    assert document["openapi"].startswith("3.") and document["info"]["title"]
+    assert {
+        "/api/v1/disclosures/",
+        "/api/v1/disclosures/{id}/entries/",
+        "/api/v1/staff/disclosures/",
+        "/api/v1/staff/roster-imports/",
+        "/api/v1/staff/complaints/",
+        "/api/v1/complaint-results/",
+        "/api/v1/divisions/",
+    } <= set(document["paths"])
+    operations = [op for path in document["paths"].values() for method, op in path.items() if method in HTTP_METHODS]
+    assert operations and all(op["operationId"] and op["responses"] for op in operations)
 
 
 def test_staff_draft_entries_and_review_moves(world, categories, crew):
