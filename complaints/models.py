@@ -283,9 +283,9 @@ class CountyClock(models.Model):
     def __str__(self):
         return str(self.county)
 
-    @property
-    def audit_division_id(self):
-        return self.county_id
+    def jurisdiction(self):
+        """The county, so its audit events are filed where the county's inspectors see them."""
+        return self.county
 
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L

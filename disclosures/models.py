@@ -67,10 +67,6 @@ class Category(models.Model):
     def __str__(self):
         return self.name
 
-    @property
-    def has_phases(self):
-        return self.kind == Kind.ROSTER
-
 
 class Phase(models.TextChoices):
     PRE = "pre", _("拟享受名单公示")
