@@ -241,8 +241,8 @@ ROSTER_IMPORT_PREVIEW_HOURS = int(env("ROSTER_IMPORT_PREVIEW_HOURS", "24"))
 ROSTER_IMPORT_SYNC_ROWS = int(env("ROSTER_IMPORT_SYNC_ROWS", "3000"))
 # Roster files are read in a child process under hard limits (disclosures/importer/sandbox.py): its address
 # space in MB (RLIMIT_AS) and its CPU seconds (RLIMIT_CPU; the wall clock allows twice as many).
-ROSTER_IMPORT_SANDBOX_MEMORY_MB = int(env("ROSTER_IMPORT_SANDBOX_MEMORY_MB", "2048"))
-ROSTER_IMPORT_SANDBOX_SECONDS = int(env("ROSTER_IMPORT_SANDBOX_SECONDS", "60"))
+ROSTER_IMPORT_SANDBOX_MEMORY_MB = int(env("ROSTER_IMPORT_SANDBOX_MEMORY_MB", "1024"))
+ROSTER_IMPORT_SANDBOX_SECONDS = int(env("ROSTER_IMPORT_SANDBOX_SECONDS", "30"))
 
 # Rate limits for public intake (complaints); kiosk addresses are exempt.
 RATELIMIT_KIOSK_ADDRESSES = env_list("RATELIMIT_KIOSK_ADDRESSES")
