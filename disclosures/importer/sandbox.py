@@ -16,6 +16,7 @@ interpreter would cost 1-2 s per file (measured on the 2-core test machine).
 
 import io
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import pickle
 import resource
@@ -138,10 +139,12 @@ def read_in_sandbox(data, filename):
         raise
     finally:
         receiver.close()
-        if child.is_alive():
-            child.kill()
-        if child.pid is not None:
+        sender.close()
+        if child.pid is not None:  # started: stop it if it still runs, then free its handles
+            if child.is_alive():
+                child.kill()
             child.join()
+            child.close()
 
 
 class _Watch:
@@ -198,6 +201,14 @@ def _next_message(receiver, child, watch, deadline):
         return _loads(receiver.recv_bytes())
     except EOFError:
         raise limit_error()
+
+
+def warm_up():
+    """Start the forkserver now; it sets Django up in the background (2-3 s on the test machine), so the first
+    file a web process reads does not wait for it. Call it where a web worker starts (gunicorn's
+    ``post_worker_init`` hook), not at import: commands and tests need no reader process."""
+    _forkserver()
+    multiprocessing.forkserver.ensure_running()
 
 
 def _forkserver():
