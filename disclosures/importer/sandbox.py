@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from . import errors
 from .errors import ImportFileError
 from .prescan import prescan
-from .readers import Book, RowStream
+from .readers import Book, RowStream, read_book
 
 CHUNK_ROWS = 2000  # rows per message from the child
 POLL_SECONDS = 0.05  # how often the parent looks at the child's memory while it waits
@@ -56,8 +56,6 @@ class SandboxCrashed(RuntimeError):
 def open_book(data, filename):
     """``readers.read_book`` in a child with hard limits, after ``prescan``: the same ``Book``, or ImportFileError."""
     if len(data) > settings.ROSTER_IMPORT_MAX_BYTES:
-        from .readers import read_book
-
         return read_book(data, filename)  # refuses by size at once, before parsing anything
     prescan(data)
     return read_in_sandbox(data, filename)
@@ -235,8 +233,6 @@ def _child(sender, data, filename, memory_mb, seconds, overrides, language):
     _limit(memory_mb, seconds)
     try:
         _prepare_django(overrides, language)
-        from .readers import read_book
-
         book = read_book(data, filename)
         _send(sender, ("book", book.kind, list(book.sheets), book.encoding))
         for name in book.sheets:  # csv has one, named ""
