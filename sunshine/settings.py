@@ -330,6 +330,10 @@ ROSTER_IMPORT_PREVIEW_HOURS = env_int("ROSTER_IMPORT_PREVIEW_HOURS", 24, minimum
 # Files with at most this many rows are validated inside the upload request; larger ones in the
 # background with a progress display.
 ROSTER_IMPORT_SYNC_ROWS = env_int("ROSTER_IMPORT_SYNC_ROWS", 3000)
+# Roster files are read in a child process under hard limits (disclosures/importer/sandbox.py): its address
+# space in MB (RLIMIT_AS) and its CPU seconds (RLIMIT_CPU; the wall clock allows twice as many).
+ROSTER_IMPORT_SANDBOX_MEMORY_MB = env_int("ROSTER_IMPORT_SANDBOX_MEMORY_MB", 1024, minimum=64)
+ROSTER_IMPORT_SANDBOX_SECONDS = env_int("ROSTER_IMPORT_SANDBOX_SECONDS", 30, minimum=1)
 
 # Rate limits for public intake (complaints); kiosk addresses are exempt.
 RATELIMIT_KIOSK_ADDRESSES = env_list("RATELIMIT_KIOSK_ADDRESSES")

@@ -26,6 +26,18 @@ def _audit_purge_for_flush(request):
 
 
 @pytest.fixture(autouse=True)
+def _chinese_first():
+    """Every test starts in the site's language: a request in English must not leak into the next test's
+    messages (the test client's LocaleMiddleware activates the request's language in this thread)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate-limit counters live in the cache; each test starts with none (no order-dependent limits)."""
     from django.core.cache import cache

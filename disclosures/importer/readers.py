@@ -147,7 +147,16 @@ def _is_encrypted_ole(data):
 
 
 def open_book(data, filename):
-    """Open ``data`` (bytes) uploaded as ``filename``; raise ImportFileError with one clear message."""
+    """Open ``data`` (bytes) uploaded as ``filename`` in the sandbox (a child process with hard limits, after a
+    pre-scan): a ``Book``, or ImportFileError with one clear message."""
+    from .sandbox import open_book as open_in_sandbox  # the sandbox imports this module
+
+    return open_in_sandbox(data, filename)
+
+
+def read_book(data, filename):
+    """Open ``data`` (bytes) uploaded as ``filename`` in this process; raise ImportFileError with one clear message.
+    Only the sandbox's child calls this: it trusts the file (see ``prescan`` for what that can cost)."""
     suffix = _suffix(filename)
     if len(data) > settings.ROSTER_IMPORT_MAX_BYTES:
         raise ImportFileError(
