@@ -1,5 +1,7 @@
 # 阳光村务: `make run` sets up everything and serves 127.0.0.1:8000; `make test` runs ruff and the suite.
 PYTHON ?= python3
+# The suite runs on every core (pytest-xdist); PYTEST_ARGS= runs it in one process.
+PYTEST_ARGS ?= -n auto
 VENV ?= .venv
 BIN := $(VENV)/bin
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk gettext chromium poppler-utils
