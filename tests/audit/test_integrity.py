@@ -328,3 +328,23 @@ def test_the_fast_bulk_path_signs_rows_as_the_model_path_does(db, world):
     assert all(event_mac_ok(event) for event in AuditEvent.objects.all())
     assert seal_pending() == 3
     call_command("audit_verify", "--no-seal", stdout=io.StringIO())
+
+
+@pytest.mark.parametrize("python_path", [False, True], ids=["sql path", "portable path"])
+def test_the_deadline_ticks_escalation_events_are_signed(world, settings, python_path):
+    """The complaint tick writes 1 event per item in bulk (COPY on PostgreSQL); each must seal and verify."""
+    from complaints import services as complaints
+    from complaints.categories import seed_categories
+    from complaints.models import ComplaintCategory
+
+    seed_categories()
+    settings.COMPLAINTS_TICK_PYTHON = python_path
+    category = ComplaintCategory.objects.get(service_code="environment")
+    for _ in range(3):
+        complaints.complaint_submit(category=category, village=world.v1, text="路灯坏了")
+    assert "3 escalated" in complaints.complaints_tick(now=timezone.now() + datetime.timedelta(days=40))
+    escalated = AuditEvent.objects.filter(action="complaint.escalated")
+    assert escalated.count() == 3 and all(event_mac_ok(event) for event in escalated)
+    out = io.StringIO()
+    call_command("audit_verify", stdout=out)
+    assert "audit chain intact" in out.getvalue()
