@@ -172,6 +172,11 @@ def _seal_batch(batch_size, now):
     return len(seals), refused, len(pending)
 
 
+def current_head():
+    """The newest seal (``seq``, ``hash``, ``key_id``), or None before anything is sealed: printed on bulletins."""
+    return AuditSeal.objects.order_by("-seq").values("seq", "hash", "key_id").first()
+
+
 def publish_head_if_due(now=None):
     """Add an ``AuditHead`` for the current chain head unless one was published today. Returns it or None."""
     now = now or timezone.now()

@@ -348,3 +348,21 @@ def test_the_deadline_ticks_escalation_events_are_signed(world, settings, python
     out = io.StringIO()
     call_command("audit_verify", stdout=out)
     assert "audit chain intact" in out.getvalue()
+
+
+def test_the_bulletin_pdf_prints_the_chain_head_current_when_rendered(
+    client, world, clerk_v1, reviewer_t1, discipline_t1
+):
+    from disclosures.categories import seed_categories as seed_disclosure_categories
+    from disclosures.models import Category
+    from disclosures.views import disclosure_url
+    from tests.crawl import pdf_text
+    from tests.disclosures.helpers import entry, published_roster
+
+    seed_disclosure_categories()
+    dibao = Category.objects.get(slug="dibao")
+    disclosure = published_roster(clerk_v1, reviewer_t1, discipline_t1, world.v1, dibao, rows=[entry("张三", 500)])
+    seal_pending()
+    head = AuditSeal.objects.order_by("-seq").first()
+    content = pdf_text(client.get(disclosure_url(disclosure, "bulletin", number=1)).content).replace("\n", "")
+    assert f"审计链头：#{head.seq} {head.hash}" in content
