@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+from json.encoder import encode_basestring
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -32,6 +33,12 @@ def verifying_key(key_id):
     return key.encode("utf-8") if key is not None else None
 
 
+# One encoder for every event: json.dumps with arguments builds a new one per call, a third of the
+# cost when a tick signs 100,000 events.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+canonical_json = _CANONICAL.encode
+
+
 def _normal_ip(ip):
     # PostgreSQL's inet may print an address differently from how it was given; compare addresses.
     return str(ipaddress.ip_address(ip)) if ip else None
@@ -41,61 +48,85 @@ def _utc_iso(moment):
     return moment.astimezone(datetime.UTC).isoformat(timespec="microseconds")
 
 
-def canonical_fields(
-    *,
-    created_at,
-    actor_id,
-    actor_label,
-    action,
-    content_type_id,
-    object_id,
-    object_repr,
-    division_id,
-    changes,
-    reason,
-    ip,
-    data,
-    key_id,
-):
-    """The signed text of one event, from its field values (bulk paths sign rows without models)."""
-    payload = {
-        "created_at": _utc_iso(created_at),
-        "actor_id": actor_id,
-        "actor_label": actor_label,
-        "action": action,
-        "content_type_id": content_type_id,
-        "object_id": object_id,
-        "object_repr": object_repr,
-        "division_id": division_id,
-        "changes": changes,
-        "reason": reason,
-        "ip": _normal_ip(ip),
-        "data": data,
-        "key_id": key_id,
-    }
-    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+# The signed fields, in the sorted order of the canonical JSON object.
+SIGNED_FIELDS = (
+    "action",
+    "actor_id",
+    "actor_label",
+    "changes",
+    "content_type_id",
+    "created_at",
+    "data",
+    "division_id",
+    "ip",
+    "key_id",
+    "object_id",
+    "object_repr",
+    "reason",
+)
+_PREFIXES = tuple(("{" if i == 0 else ",") + canonical_json(name) + ":" for i, name in enumerate(SIGNED_FIELDS))
+
+
+def _joined(encoded):
+    """``{field: JSON text}`` → the canonical object, byte for byte what ``canonical_json`` gives for the dict."""
+    return "".join([prefix + encoded[name] for prefix, name in zip(_PREFIXES, SIGNED_FIELDS)]) + "}"
+
+
+def canonical_fields(**values):
+    """The signed text of one event from its field values (every name in :data:`SIGNED_FIELDS`)."""
+    values["created_at"] = _utc_iso(values["created_at"])
+    values["ip"] = _normal_ip(values["ip"])
+    return _joined({name: canonical_json(values[name]) for name in SIGNED_FIELDS})
 
 
 def canonical_event(event, key_id):
-    return canonical_fields(
-        created_at=event.created_at,
-        actor_id=event.actor_id,
-        actor_label=event.actor_label,
-        action=event.action,
-        content_type_id=event.content_type_id,
-        object_id=event.object_id,
-        object_repr=event.object_repr,
-        division_id=event.division_id,
-        changes=event.changes,
-        reason=event.reason,
-        ip=event.ip,
-        data=event.data,
-        key_id=key_id,
-    )
+    values = {name: getattr(event, name) for name in SIGNED_FIELDS if name != "key_id"}
+    return canonical_fields(**values, key_id=key_id)
+
+
+class BulkSigner:
+    """Signs many event rows (dicts) with the text :func:`canonical_fields` gives, faster.
+
+    A tick signs 100,000 rows: strings and integers skip the encoder's set-up, each distinct time
+    and address is converted once. :meth:`sign` returns the JSON text of every field, so a COPY can reuse it.
+    """
+
+    def __init__(self):
+        self.key_id, self.key = signing_key()
+        self._encoded = {}  # times and addresses, converted once each
+
+    @staticmethod
+    def _encode(value):
+        # What canonical_json gives, without its per-call set-up for the common scalars.
+        kind = type(value)
+        if kind is str:
+            return encode_basestring(value)
+        if value is None:
+            return "null"
+        if kind is int:
+            return int.__repr__(value)
+        return canonical_json(value)  # bool, float, dict, list
+
+    def sign(self, row):
+        """Set ``row["key_id"]`` and ``row["mac"]``; return ``{field: JSON text}``."""
+        moment, ip = row["created_at"], row["ip"]
+        encoded = {name: self._encode(row.get(name)) for name in SIGNED_FIELDS if name not in ("created_at", "ip")}
+        encoded["created_at"] = self._encode_once(("iso", moment), lambda: _utc_iso(moment))
+        encoded["ip"] = self._encode_once(("ip", ip), lambda: _normal_ip(ip))
+        encoded["key_id"] = self._encode(self.key_id)
+        row["key_id"] = self.key_id
+        row["mac"] = mac_of(self.key, _joined(encoded))
+        return encoded
+
+    def _encode_once(self, memo_key, compute):
+        found = self._encoded.get(memo_key)
+        if found is None:
+            found = self._encoded[memo_key] = self._encode(compute())
+        return found
 
 
 def mac_of(key, text):
-    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(key, text.encode("utf-8"), hashlib.sha256).hex()
 
 
 def sign_event(event):

@@ -366,3 +366,40 @@ def test_the_bulletin_pdf_prints_the_chain_head_current_when_rendered(
     head = AuditSeal.objects.order_by("-seq").first()
     content = pdf_text(client.get(disclosure_url(disclosure, "bulletin", number=1)).content).replace("\n", "")
     assert f"审计链头：#{head.seq} {head.hash}" in content
+
+
+def test_the_bulk_signer_and_the_model_path_sign_the_same_text(settings):
+    """Tricky values: unicode, nested and unsorted keys, 1 next to True, a float, an IPv4-mapped IPv6 address."""
+    import datetime as dt
+    import ipaddress
+
+    from sunshine.audit.signing import SIGNED_FIELDS, BulkSigner, canonical_fields, canonical_json, mac_of
+
+    moment = dt.datetime(2026, 12, 5, 8, 30, 1, 123456, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    rows = [
+        {
+            "created_at": moment,
+            "actor_id": 1 if flag else None,
+            "actor_label": '张三"引号"',
+            "action": "complaint.escalated",
+            "content_type_id": 7,
+            "object_id": "42",
+            "object_repr": "<b>x</b>",
+            "division_id": None,
+            "changes": {"z": [1, True], "a": {"y": 0.5, "b": "乙"}},
+            "reason": "换行\n制表\t",
+            "ip": "::ffff:10.0.0.1" if flag else "10.0.0.2",
+            "data": {"automatic": flag, "stage": 1},
+        }
+        for flag in (True, False)
+    ]
+    signer = BulkSigner()
+    for row in rows:
+        signer.sign(row)
+        values = {name: row[name] for name in SIGNED_FIELDS}
+        text = canonical_fields(**values)
+        assert row["mac"] == mac_of(signer.key, text)
+        utc = "2026-12-05T00:30:01.123456+00:00"
+        plain = {**values, "created_at": utc, "ip": str(ipaddress.ip_address(row["ip"]))}
+        assert text == canonical_json(plain)  # the joined fragments are exactly the canonical JSON object
+    assert rows[0]["mac"] != rows[1]["mac"]
