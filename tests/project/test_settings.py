@@ -12,6 +12,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "cunwu.example.gov.cn",
     "IDENTITY_HASH_KEY": "identity-key-for-tests",
     "FIELD_ENCRYPTION_KEYS": "ZGV2LW9ubHktZmllbGQta2V5LWNoYW5nZS1tZS0wMDA=",
+    "AUDIT_HMAC_KEYS": "1:audit-key-for-tests",
     "DATABASE_URL": "sqlite:///:memory:",
 }
 
