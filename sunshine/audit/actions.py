@@ -74,6 +74,7 @@ ACTIONS = {
     "open311_key.changed": _("修改 Open311 密钥"),
     # the log itself
     "audit.exported": _("导出审计日志"),
+    "audit.forgery_removed": _("移除伪造的审计记录"),
 }
 
 # Codes written before the registry, mapped to the code that replaced them (display only; never written).

@@ -403,3 +403,27 @@ def test_the_bulk_signer_and_the_model_path_sign_the_same_text(settings):
         plain = {**values, "created_at": utc, "ip": str(ipaddress.ip_address(row["ip"]))}
         assert text == canonical_json(plain)  # the joined fragments are exactly the canonical JSON object
     assert rows[0]["mac"] != rows[1]["mac"]
+
+
+def test_the_owner_removes_a_forgery_with_a_sealed_record_and_sealing_resumes(events, county_admin, world):
+    forged = _forge_by_hand(mac="f" * 64)
+    audit_record(actor=county_admin, action="division.changed", obj=world.v2)
+    with pytest.raises(CommandError, match="genuine"):
+        call_command("audit_remove_forged", str(events[0].pk), "--reason", "工单 1", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("audit_remove_forged", str(forged), "--reason", "工单 2：内部人员伪造", stdout=out)
+    assert f"removed forged event #{forged}" in out.getvalue() and "sealed 6 event(s)" in out.getvalue()
+    record = AuditEvent.objects.get(action="audit.forgery_removed")
+    assert record.reason == "工单 2：内部人员伪造" and record.data["event_id"] == forged and record.seal.seq == 6
+    call_command("audit_verify", "--no-seal", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="sealed events are never removed"):
+        call_command("audit_remove_forged", str(events[1].pk), "--reason", "x", stdout=io.StringIO())
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="roles, grants and triggers are PostgreSQL's")
+def test_the_app_role_cannot_remove_even_a_forgery(events, app_role):
+    forged = _forge_by_hand(app_role, mac="")
+    with acting_as(app_role), pytest.raises(CommandError, match="only the audit tables' owner"):
+        call_command("audit_remove_forged", str(forged), "--reason", "x", stdout=io.StringIO())
+    assert AuditEvent.objects.filter(pk=forged).exists()
