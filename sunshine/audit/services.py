@@ -124,12 +124,14 @@ def audit_record_rows(rows):
         AuditEvent.objects.bulk_create([AuditEvent(**row) for row in rows], batch_size=1000)  # signs again, same MAC
         return len(rows)
     columns = (*ROW_FIELDS, "key_id", "mac")
+    changes_at, data_at = columns.index("changes"), columns.index("data")
     with connection.cursor() as cursor:
         copy_sql = f"COPY {AuditEvent._meta.db_table} ({', '.join(columns)}) FROM STDIN"
         with cursor.cursor.copy(copy_sql) as copy:
             for row, encoded in zip(rows, encoded_rows):
-                row["changes"], row["data"] = encoded["changes"], encoded["data"]  # JSON text for jsonb
-                copy.write_row([row[name] for name in columns])
+                values = [row[name] for name in columns]
+                values[changes_at], values[data_at] = encoded["changes"], encoded["data"]  # JSON text for jsonb
+                copy.write_row(values)
     return len(rows)
 
 

@@ -136,6 +136,10 @@ def test_setup_db_roles_grants_exactly_select_and_insert_on_audit_tables(db, app
                 assert cursor.fetchone()[0] is allowed, (table, privilege)
         cursor.execute("SELECT has_table_privilege(%s, 'complaints_complaint', 'DELETE')", [app_role])
         assert cursor.fetchone()[0] is True
+        cursor.execute(
+            "SELECT has_sequence_privilege(%s, pg_get_serial_sequence('audit_auditevent', 'id'), 'UPDATE')", [app_role]
+        )
+        assert cursor.fetchone()[0] is False  # no setval on the audit ids
         cursor.execute("SELECT count(*) FROM pg_tables WHERE tableowner = %s", [app_role])
         assert cursor.fetchone()[0] == 0
         cursor.execute("SELECT rolsuper, rolcreaterole, rolbypassrls FROM pg_roles WHERE rolname = %s", [app_role])
@@ -427,3 +431,13 @@ def test_the_app_role_cannot_remove_even_a_forgery(events, app_role):
     with acting_as(app_role), pytest.raises(CommandError, match="only the audit tables' owner"):
         call_command("audit_remove_forged", str(forged), "--reason", "x", stdout=io.StringIO())
     assert AuditEvent.objects.filter(pk=forged).exists()
+
+
+def test_a_removed_seal_is_named_as_a_gap_even_after_its_event_is_sealed_again(events):
+    seal_pending()
+    _raw_as_owner("DELETE FROM audit_auditseal WHERE seq = 2")
+    with pytest.raises(CommandError) as refused:
+        call_command("audit_verify", "--no-seal", stdout=io.StringIO())
+    assert "seal(s) #2–#2 missing" in str(refused.value) and f"not sealed yet: #{events[1].pk}" in str(refused.value)
+    with pytest.raises(CommandError, match="seal\\(s\\) #2–#2 missing"):
+        call_command("audit_verify", stdout=io.StringIO())  # re-sealed at the end, the hole stays visible

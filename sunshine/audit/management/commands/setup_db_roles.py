@@ -77,6 +77,11 @@ class Command(BaseCommand):
                 cursor.execute(f"GRANT ALL ON TABLE {table} TO {quoted}")
         # Identity columns need no sequence rights; older serial ones need USAGE to insert.
         cursor.execute(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {quoted}")
+        for name in audit:  # no setval on the audit ids: inserting needs no more than USAGE
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [f"public.{_quoted(name)}"])
+            sequence = cursor.fetchone()[0]
+            if sequence:
+                cursor.execute(f"REVOKE UPDATE ON SEQUENCE {sequence} FROM {quoted}")
         cursor.execute(
             f"ALTER DEFAULT PRIVILEGES FOR ROLE {_quoted(owner)} IN SCHEMA public GRANT ALL ON TABLES TO {quoted}"
         )
