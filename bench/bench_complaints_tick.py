@@ -53,7 +53,6 @@ def main():
     from villages.models import Division, Level, Role
 
     with connection.cursor() as cursor:
-        cursor.execute("SET sunshine.audit_purge = 'on'")
         cursor.execute("TRUNCATE complaints_outbox, complaints_complaintphoto, complaints_complaint CASCADE")
         cursor.execute("TRUNCATE audit_auditseal, audit_auditevent")
     county, _ = Division.objects.get_or_create(code="880100000000", defaults={"name": "基准县", "level": Level.COUNTY})

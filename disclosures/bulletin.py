@@ -10,6 +10,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from sunshine.audit.services import current_head
 from sunshine.storage import private_storage
 
 from . import selectors
@@ -36,6 +37,7 @@ def render_bulletin(revision, *, page_url):
     context = {"revision": revision, "disclosure": disclosure, "category": category, "now": timezone.now()}
     context["qr"] = qr_svg(page_url)
     context["page_url"] = page_url
+    context["audit_head"] = current_head()  # a paper copy of the chain head, checkable with audit_verify
     if category.kind == Kind.ROSTER:
         fields, cols = selectors.columns(category)
         context["columns"] = cols

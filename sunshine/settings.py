@@ -144,6 +144,28 @@ IDENTITY_HASH_KEY_ID = env_int("IDENTITY_HASH_KEY_ID", 1, minimum=1)
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", DEV_FIELD_ENCRYPTION_KEY)
 _check_fernet_keys(FIELD_ENCRYPTION_KEYS)
 
+# Audit MAC keys (HMAC-SHA256 over every audit event and seal; the database never holds them).
+# AUDIT_HMAC_KEYS="2:newkey,1:oldkey": key id, colon, key text; newest first, the first one signs,
+# the others still verify. Never SECRET_KEY. Production refuses a missing key or the dev default.
+DEV_AUDIT_HMAC_KEYS = "dev:dev-only-audit-hmac-key"
+
+
+def _audit_hmac_keys(raw):
+    keys = {}
+    for item in (part.strip() for part in raw.split(",")):
+        key_id, sep, key = item.partition(":")
+        if not item:
+            continue
+        if not sep or not key_id.strip() or not key.strip() or key_id.strip() in keys:
+            raise ImproperlyConfigured("AUDIT_HMAC_KEYS must read 'id:key,id:key' with distinct ids, newest first")
+        keys[key_id.strip()] = key.strip()
+    return keys
+
+
+AUDIT_HMAC_KEYS = _audit_hmac_keys(os.environ.get("AUDIT_HMAC_KEYS", "" if PRODUCTION else DEV_AUDIT_HMAC_KEYS))
+if PRODUCTION and (not AUDIT_HMAC_KEYS or _audit_hmac_keys(DEV_AUDIT_HMAC_KEYS)["dev"] in AUDIT_HMAC_KEYS.values()):
+    raise ImproperlyConfigured("SUNSHINE_ENV=production refuses to start without AUDIT_HMAC_KEYS (not the dev key)")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

@@ -25,6 +25,7 @@ urlpatterns = [
     path("api/v1/", include("disclosures.import_api_urls")),
     path("api/v1/", include("complaints.api_urls")),
     path("open311/v2/", include("complaints.open311_urls")),
+    path("audit/", include("sunshine.audit.urls")),
     path("complaints/", include("complaints.urls")),
     path("", include("disclosures.urls")),
     path("", include("villages.urls")),

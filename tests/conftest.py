@@ -6,23 +6,9 @@ they are and where: ``clerk_v1`` is 甲村's clerk, ``reviewer_t1`` reviews 一�
 """
 
 import pytest
-from django.db import connection
 
 from tests import factories as f
 from villages.models import Role
-
-
-@pytest.fixture(autouse=True)
-def _audit_purge_for_flush(request):
-    """Let the flush after a transactional test empty the append-only audit tables (PostgreSQL)."""
-    if not ({"transactional_db", "live_server"} & set(request.fixturenames)):
-        yield
-        return
-    request.getfixturevalue("transactional_db")
-    yield
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET sunshine.audit_purge = 'on'")
 
 
 @pytest.fixture(autouse=True)

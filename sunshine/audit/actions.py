@@ -69,6 +69,8 @@ ACTIONS = {
     "complaint_clock.changed": _("修改办理时限设置"),
     "open311_key.issued": _("签发 Open311 密钥"),
     "open311_key.changed": _("修改 Open311 密钥"),
+    # the log itself
+    "audit.forgery_removed": _("移除伪造的审计记录"),
 }
 
 # Codes written before the registry, mapped to the code that replaced them (display only; never written).

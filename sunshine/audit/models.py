@@ -1,9 +1,12 @@
-"""Append-only audit events and the seals that chain them.
+"""Append-only audit events, the seals that chain them and the published chain heads.
 
 Events are inserted freely by every service (no global lock on the write
-path); ``seal_pending`` later chains unsealed events in id order by inserting
-one ``AuditSeal`` per event. Both tables refuse UPDATE and DELETE: the ORM
-here, and a database trigger installed by the migration.
+path), each signed with a MAC just before the insert (``signing``);
+``seal_pending`` later chains unsealed events in id order by inserting one
+``AuditSeal`` per event, and publishes an ``AuditHead`` at least daily. The
+tables refuse UPDATE and DELETE: the ORM here, and on PostgreSQL a trigger
+(only the tables' owner may delete) plus the app role's grants (SELECT and
+INSERT only, see ``setup_db_roles``).
 """
 
 from django.conf import settings
@@ -40,6 +43,14 @@ class AppendOnlyModel(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("audit records are append-only")
+
+
+class AuditEventQuerySet(AppendOnlyQuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        from .signing import sign_event
+
+        objs = [sign_event(event) for event in objs]
+        return super().bulk_create(objs, *args, **kwargs)
 
 
 class AuditEvent(AppendOnlyModel):
@@ -82,6 +93,11 @@ class AuditEvent(AppendOnlyModel):
     reason = models.TextField(_("原因"), blank=True)
     ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
     data = models.JSONField(_("附加数据"), default=dict, blank=True)
+    # HMAC of the canonical event with the key ``key_id`` names (settings.AUDIT_HMAC_KEYS), set at insert.
+    key_id = models.CharField(_("密钥编号"), max_length=32, blank=True)
+    mac = models.CharField(_("校验码"), max_length=64, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("审计事件")
@@ -98,18 +114,44 @@ class AuditEvent(AppendOnlyModel):
     def __str__(self):
         return f"#{self.pk} {self.action} {self.object_repr}"
 
+    def save(self, *args, **kwargs):
+        from .signing import sign_event
+
+        if self._state.adding:
+            sign_event(self)  # sign the values as they are inserted, whoever built the event
+        super().save(*args, **kwargs)
+
 
 class AuditSeal(AppendOnlyModel):
-    """Hash link for one event: hash = sha256(prev_hash + canonical event)."""
+    """Keyed link for one event: hash = HMAC(key[key_id], prev_hash + event mac)."""
 
     event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="seal", db_constraint=False)
     seq = models.BigIntegerField(unique=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
     sealed_at = models.DateTimeField()
+    key_id = models.CharField(max_length=32, blank=True)
 
     class Meta:
         verbose_name = _("审计封存")
         verbose_name_plural = _("审计封存")
         ordering = ["seq"]
         default_permissions = ("view",)
+
+
+class AuditHead(AppendOnlyModel):
+    """The chain head as published (``/audit/heads/``): anyone who kept one detects a rewrite before it."""
+
+    seq = models.BigIntegerField(_("序号"))
+    hash = models.CharField(_("哈希"), max_length=64)
+    at = models.DateTimeField(_("发布时间"), db_index=True)
+    key_id = models.CharField(_("密钥编号"), max_length=32)
+
+    class Meta:
+        verbose_name = _("审计链头")
+        verbose_name_plural = _("审计链头")
+        ordering = ["-at", "-id"]
+        default_permissions = ("view",)
+
+    def __str__(self):
+        return f"#{self.seq} {self.hash[:12]}…"

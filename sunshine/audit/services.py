@@ -5,9 +5,8 @@ commits or rolls back with the change it records. Events never hold full ID
 numbers, phones or bank accounts: pass masked values only.
 """
 
-import datetime
-import hashlib
 import json
+import logging
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
@@ -16,9 +15,11 @@ from django.utils import timezone
 
 from .actions import check_action
 from .context import current_ip
-from .models import AuditEvent, AuditSeal
+from .models import AuditEvent, AuditHead, AuditSeal
+from .signing import BulkSigner, event_mac_ok, seal_hash, signing_key, verifying_key
 
 GENESIS_HASH = "0" * 64
+logger = logging.getLogger(__name__)
 
 
 def _jsonable(value):
@@ -83,32 +84,55 @@ def audit_record(**kwargs):
 
 
 def audit_record_many(events, batch_size=1000):
-    """Write many prepared events (from :func:`build_event`); ``batch_size=None`` sends one statement."""
+    """Write many prepared events (from :func:`build_event`); ``batch_size=None`` sends one statement.
+
+    Each is signed as it is inserted, so fields may still be set after ``build_event``.
+    """
     return AuditEvent.objects.bulk_create(events, batch_size=batch_size)
 
 
-def canonical(event):
-    created = event.created_at.astimezone(datetime.UTC).isoformat(timespec="microseconds")
-    payload = {
-        "id": event.pk,
-        "created_at": created,
-        "actor_id": event.actor_id,
-        "actor_label": event.actor_label,
-        "action": event.action,
-        "content_type_id": event.content_type_id,
-        "object_id": event.object_id,
-        "object_repr": event.object_repr,
-        "division_id": event.division_id,
-        "changes": event.changes,
-        "reason": event.reason,
-        "ip": event.ip,
-        "data": event.data,
-    }
-    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+ROW_FIELDS = (
+    "created_at",
+    "actor_id",
+    "actor_label",
+    "action",
+    "content_type_id",
+    "object_id",
+    "object_repr",
+    "division_id",
+    "changes",
+    "reason",
+    "ip",
+    "data",
+)
 
 
-def link_hash(prev_hash, event):
-    return hashlib.sha256((prev_hash + canonical(event)).encode("utf-8")).hexdigest()
+def audit_record_rows(rows):
+    """Fast bulk path for ticks that write 100,000 events: ``rows`` are dicts of :data:`ROW_FIELDS`.
+
+    No model instances: each row is signed from its values (:class:`BulkSigner`) and, on
+    PostgreSQL, sent with COPY (elsewhere with ``bulk_create``). Values must already be what the
+    database returns (JSON-safe ``changes``/``data``, strings within the column's length).
+    Returns how many.
+    """
+    signer = BulkSigner()
+    encoded_rows = []
+    for row in rows:
+        check_action(row["action"])
+        encoded_rows.append(signer.sign(row))
+    if connection.vendor != "postgresql":
+        AuditEvent.objects.bulk_create([AuditEvent(**row) for row in rows], batch_size=1000)  # signs again, same MAC
+        return len(rows)
+    columns = (*ROW_FIELDS, "key_id", "mac")
+    changes_at, data_at = columns.index("changes"), columns.index("data")
+    with connection.cursor() as cursor:
+        copy_sql = f"COPY {AuditEvent._meta.db_table} ({', '.join(columns)}) FROM STDIN"
+        with cursor.cursor.copy(copy_sql) as copy:
+            for row, encoded in zip(rows, encoded_rows):
+                values = [row[name] for name in columns]
+                values[changes_at], values[data_at] = encoded["changes"], encoded["data"]  # JSON text for jsonb
+                copy.write_row(values)
+    return len(rows)
 
 
 def _lock_sealing():
@@ -119,58 +143,164 @@ def _lock_sealing():
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [0x5EA1])
 
 
-def seal_pending(*, batch_size=5000):
-    """Chain every unsealed event, in id order, after the last seal. Returns how many."""
+class ForgedEventError(Exception):
+    """Sealing stopped at an event whose MAC does not verify (forged or altered before sealing)."""
+
+
+def _seal_batch(batch_size, now):
+    """Seal up to ``batch_size`` pending events in id order; stop before the first bad MAC.
+
+    Returns ``(sealed, refused_event_or_None, pending_count)``.
+    """
+    last = AuditSeal.objects.order_by("-seq").first()
+    prev_hash = last.hash if last else GENESIS_HASH
+    seq = last.seq if last else 0
+    pending = list(AuditEvent.objects.filter(seal__isnull=True).order_by("id")[:batch_size])
+    key_id, key = signing_key()
+    seals, refused = [], None
+    for event in pending:
+        if not event_mac_ok(event):
+            refused = event
+            break
+        seq += 1
+        digest = seal_hash(key, prev_hash, event.mac)
+        seals.append(AuditSeal(event=event, seq=seq, prev_hash=prev_hash, hash=digest, sealed_at=now, key_id=key_id))
+        prev_hash = digest
+    AuditSeal.objects.bulk_create(seals)
+    return len(seals), refused, len(pending)
+
+
+def current_head():
+    """The newest seal (``seq``, ``hash``, ``key_id``), or None before anything is sealed: printed on bulletins."""
+    return AuditSeal.objects.order_by("-seq").values("seq", "hash", "key_id").first()
+
+
+def publish_head_if_due(now=None):
+    """Add an ``AuditHead`` for the current chain head unless one was published today. Returns it or None."""
+    now = now or timezone.now()
+    last_seal = AuditSeal.objects.order_by("-seq").first()
+    if last_seal is None:
+        return None
+    newest = AuditHead.objects.order_by("-at", "-id").first()
+    if newest is not None and timezone.localdate(newest.at) >= timezone.localdate(now):
+        return None
+    return AuditHead.objects.create(seq=last_seal.seq, hash=last_seal.hash, at=now, key_id=last_seal.key_id)
+
+
+def seal_pending(*, batch_size=5000, now=None):
+    """Chain every unsealed event, in id order, after the last seal, and publish a head at least daily.
+
+    An event whose MAC does not verify is never sealed: sealing stops there (later events stay
+    unsealed), what came before is committed, and :class:`ForgedEventError` names it, so the tick
+    fails loudly until the table owner has dealt with it. Returns how many were sealed.
+    """
+    now = now or timezone.now()
     sealed = 0
     while True:
         with transaction.atomic():
             _lock_sealing()
-            last = AuditSeal.objects.order_by("-seq").first()
-            prev_hash = last.hash if last else GENESIS_HASH
-            seq = last.seq if last else 0
-            pending = list(AuditEvent.objects.filter(seal__isnull=True).order_by("id")[:batch_size])
-            if not pending:
-                return sealed
-            now = timezone.now()
-            seals = []
-            for event in pending:
-                seq += 1
-                digest = link_hash(prev_hash, event)
-                seals.append(AuditSeal(event=event, seq=seq, prev_hash=prev_hash, hash=digest, sealed_at=now))
-                prev_hash = digest
-            AuditSeal.objects.bulk_create(seals)
-            sealed += len(seals)
+            count, refused, pending = _seal_batch(batch_size, now)
+            sealed += count
+            if refused is not None or pending < batch_size:
+                publish_head_if_due(now)
+                break
+    if refused is not None:
+        logger.error("audit event #%s has no valid MAC: not sealed", refused.pk)
+        raise ForgedEventError(
+            f"event #{refused.pk} is forged or altered (its MAC does not verify): sealing stopped there "
+            f"after sealing {sealed} event(s); later events stay unsealed"
+        )
+    return sealed
 
 
 class ChainBroken(Exception):
     pass
 
 
-def verify_chain():
-    """Walk the chain in seal order. Returns ``(count, head_hash)``; raises ChainBroken naming the first bad link."""
-    prev_hash = GENESIS_HASH
-    expected_seq = 1
-    count = 0
-    seals = AuditSeal.objects.order_by("seq").values_list("seq", "event_id", "prev_hash", "hash")
-    events = AuditEvent.objects.in_bulk
+class ChainReport:
+    """What :func:`audit_chain_report` found: sealed count, head, and every problem, one line each."""
+
+    def __init__(self):
+        self.count = 0
+        self.head_seq = 0
+        self.head_hash = GENESIS_HASH
+        self.problems = []
+
+    @property
+    def intact(self):
+        return not self.problems
+
+
+def _check_seal(report, seal, event):
+    """Check one seal (and its event) against the chain so far; record problems; advance the head."""
+    seq, event_id, stored_prev, stored_hash, key_id = seal
+    if seq != report.head_seq + 1:
+        report.problems.append(
+            f"seal(s) #{report.head_seq + 1}–#{seq - 1} missing: their events were removed from the chain"
+        )
+    if event is None:
+        report.problems.append(f"event #{event_id} (seal #{seq}) was deleted")
+    elif not event_mac_ok(event):
+        report.problems.append(f"event #{event_id} (seal #{seq}) was altered after it was sealed (MAC does not verify)")
+    if stored_prev != report.head_hash:
+        report.problems.append(f"event #{event_id} (seal #{seq}): link to the previous event was altered")
+    key = verifying_key(key_id)
+    if key is None:
+        report.problems.append(f"seal #{seq} (event #{event_id}) uses unknown key id {key_id!r}")
+    elif event is not None and seal_hash(key, stored_prev, event.mac) != stored_hash:
+        report.problems.append(f"event #{event_id} (seal #{seq}): seal forged or event MAC replaced")
+    report.count += 1
+    report.head_seq, report.head_hash = seq, stored_hash
+
+
+def _ranges(ids):
+    """``[1, 2, 3, 7]`` → ``"#1–#3, #7"``: every id named, without a page of numbers."""
+    parts, start, prev = [], None, None
+    for pk in ids:
+        if start is not None and pk == prev + 1:
+            prev = pk
+            continue
+        if start is not None:
+            parts.append(f"#{start}" if start == prev else f"#{start}–#{prev}")
+        start = prev = pk
+    if start is not None:
+        parts.append(f"#{start}" if start == prev else f"#{start}–#{prev}")
+    return ", ".join(parts)
+
+
+def _check_unsealed(report):
+    unsealed, forged = [], []
+    for event in AuditEvent.objects.filter(seal__isnull=True).order_by("id").iterator(chunk_size=2000):
+        (unsealed if event_mac_ok(event) else forged).append(event.pk)
+    for pk in forged:
+        report.problems.append(f"event #{pk} is forged (MAC does not verify) and unsealed")
+    if unsealed:
+        report.problems.append(f"{len(unsealed)} event(s) not sealed yet: {_ranges(unsealed)}")
+
+
+def check_heads(report, heads, source):
+    """Compare published heads (dicts with ``seq`` and ``hash``) with the chain; record problems."""
+    hashes = dict(AuditSeal.objects.filter(seq__in=[int(h["seq"]) for h in heads]).values_list("seq", "hash"))
+    for head in heads:
+        seq = int(head["seq"])
+        if seq > report.head_seq:
+            report.problems.append(f"{source} head #{seq} is beyond the chain (chain ends at #{report.head_seq})")
+        elif seq not in hashes:
+            report.problems.append(f"{source} head #{seq} is missing from the chain")
+        elif hashes[seq] != head["hash"]:
+            report.problems.append(f"{source} head #{seq} differs from the chain (rewritten before it)")
+
+
+def audit_chain_report():
+    """Walk the whole chain; name every forged, altered, missing or unsealed event. Never raises."""
+    report = ChainReport()
+    seals = AuditSeal.objects.order_by("seq").values_list("seq", "event_id", "prev_hash", "hash", "key_id")
     chunk = []
 
     def check(rows):
-        nonlocal prev_hash, expected_seq, count
-        found = events([row[1] for row in rows])
-        for seq, event_id, stored_prev, stored_hash in rows:
-            if seq != expected_seq:
-                raise ChainBroken(f"seal #{expected_seq} is missing (next seal is #{seq}, event #{event_id})")
-            event = found.get(event_id)
-            if event is None:
-                raise ChainBroken(f"event #{event_id} (seal #{seq}) was deleted")
-            if stored_prev != prev_hash:
-                raise ChainBroken(f"event #{event_id} (seal #{seq}): link to the previous event was altered")
-            if link_hash(prev_hash, event) != stored_hash:
-                raise ChainBroken(f"event #{event_id} (seal #{seq}) was altered after it was sealed")
-            prev_hash = stored_hash
-            expected_seq += 1
-            count += 1
+        found = AuditEvent.objects.in_bulk([row[1] for row in rows])
+        for row in rows:
+            _check_seal(report, row, found.get(row[1]))
 
     for row in seals.iterator(chunk_size=2000):
         chunk.append(row)
@@ -179,4 +309,14 @@ def verify_chain():
             chunk = []
     if chunk:
         check(chunk)
-    return count, prev_hash
+    _check_unsealed(report)
+    check_heads(report, list(AuditHead.objects.values("seq", "hash")), "published")
+    return report
+
+
+def verify_chain():
+    """``(count, head_hash)`` of an intact chain; raises :class:`ChainBroken` listing every problem."""
+    report = audit_chain_report()
+    if not report.intact:
+        raise ChainBroken("; ".join(report.problems))
+    return report.count, report.head_hash
