@@ -14,6 +14,27 @@ from .models import CalendarDay, Division, Membership, StaffRelative, VillageCad
 from .permissions import can, divisions_with
 
 
+class ServiceWritesMixin:
+    """Saving and deleting in this admin go through the app's audited services (``save_with``/``delete_with``),
+    never a plain ORM save: one event per change, whoever makes it."""
+
+    def save_with(self, actor, obj):
+        raise NotImplementedError
+
+    def delete_with(self, actor, obj):
+        raise NotImplementedError
+
+    def save_model(self, request, obj, form, change):
+        self.save_with(request.user, obj)
+
+    def delete_model(self, request, obj):
+        self.delete_with(request.user, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_with(request.user, obj)
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     fk_name = "division"
@@ -87,7 +108,7 @@ class MembershipAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(VillageCadre)
-class VillageCadreAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
+class VillageCadreAdmin(ServiceWritesMixin, JurisdictionAdminMixin, admin.ModelAdmin):
     view_perm = "cadre.view"
     change_perm = add_perm = delete_perm = "cadre.change"
     list_display = ("name", "position", "division", "is_active")
@@ -100,19 +121,15 @@ class VillageCadreAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
             kwargs["queryset"] = scoped_division_choices(request, "cadre.change").filter(level="village")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def save_model(self, request, obj, form, change):
-        services.cadre_save(actor=request.user, cadre=obj)
+    def save_with(self, actor, obj):
+        services.cadre_save(actor=actor, cadre=obj)
 
-    def delete_model(self, request, obj):
-        services.cadre_delete(actor=request.user, cadre=obj)
-
-    def delete_queryset(self, request, queryset):
-        for cadre in queryset:
-            services.cadre_delete(actor=request.user, cadre=cadre)
+    def delete_with(self, actor, obj):
+        services.cadre_delete(actor=actor, cadre=obj)
 
 
 @admin.register(StaffRelative)
-class StaffRelativeAdmin(admin.ModelAdmin):
+class StaffRelativeAdmin(ServiceWritesMixin, admin.ModelAdmin):
     list_display = ("user", "relation", "name")
     search_fields = ("user__username", "name")
     exclude = ("person_key",)
@@ -131,19 +148,15 @@ class StaffRelativeAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return self._allowed(request)
 
-    def save_model(self, request, obj, form, change):
-        services.relative_save(actor=request.user, relative=obj)
+    def save_with(self, actor, obj):
+        services.relative_save(actor=actor, relative=obj)
 
-    def delete_model(self, request, obj):
-        services.relative_delete(actor=request.user, relative=obj)
-
-    def delete_queryset(self, request, queryset):
-        for relative in queryset:
-            services.relative_delete(actor=request.user, relative=relative)
+    def delete_with(self, actor, obj):
+        services.relative_delete(actor=actor, relative=obj)
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(ServiceWritesMixin, admin.ModelAdmin):
     list_display = ("date", "is_workday", "note")
     list_filter = ("is_workday",)
     date_hierarchy = "date"
@@ -175,15 +188,11 @@ class CalendarDayAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return self._allowed(request)
 
-    def save_model(self, request, obj, form, change):
-        services.calendar_day_save(actor=request.user, day=obj)
+    def save_with(self, actor, obj):
+        services.calendar_day_save(actor=actor, day=obj)
 
-    def delete_model(self, request, obj):
-        services.calendar_day_delete(actor=request.user, day=obj)
-
-    def delete_queryset(self, request, queryset):
-        for day in queryset:
-            services.calendar_day_delete(actor=request.user, day=day)
+    def delete_with(self, actor, obj):
+        services.calendar_day_delete(actor=actor, day=obj)
 
 
 User = get_user_model()
