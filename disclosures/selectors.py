@@ -7,6 +7,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
+from sunshine.masking import mask_free_text
 from villages.models import Division, Level, StaffRelative, VillageCadre
 from villages.selectors import scope_for
 
@@ -22,7 +23,7 @@ from .models import (
     RosterEntry,
     Status,
 )
-from .public_text import FREE_TEXT_FIELDS, public_fields_of, scrub
+from .public_text import FREE_TEXT_FIELDS, public_fields_of
 from .reconciliation import reconcile_many
 
 # Column headings for the public fields (the allow-list decides which appear).
@@ -119,7 +120,7 @@ def _cell(value, field):
     if field == "amount":
         return f"{value:,.2f}"
     if field in FREE_TEXT_FIELDS:
-        return scrub(value)
+        return mask_free_text(value)
     return str(value)
 
 

@@ -15,6 +15,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from sunshine.masking import mask_free_text
 from villages.models import Level
 from villages.selectors import villages_in
 
@@ -344,9 +345,9 @@ class DivisionFeed(Feed):
                 "total": f"{item.amount_total:,.2f}",
             }
         else:
-            text = item.title or d.title
+            text = mask_free_text(item.title or d.title)
         if item.number > 1:
-            text = _("更正原因：%(reason)s。") % {"reason": item.reason} + text
+            text = _("更正原因：%(reason)s。") % {"reason": mask_free_text(item.reason)} + text
         return text
 
     def item_link(self, item):
