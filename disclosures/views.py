@@ -9,7 +9,6 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -50,13 +49,7 @@ def _crumbs(division):
 
 
 def objection_open(disclosure, revision):
-    return (
-        disclosure.phase == Phase.PRE
-        and disclosure.status == Status.PUBLISHED
-        and revision.pk == disclosure.current_revision_id
-        and disclosure.objection_ends_at is not None
-        and disclosure.objection_ends_at > timezone.now()
-    )
+    return revision.pk == disclosure.current_revision_id and selectors.objection_window_open(disclosure)
 
 
 def detail(request, code, slug, period, phase, number=None):
