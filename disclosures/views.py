@@ -3,6 +3,7 @@ reconciliation, calendar and Atom feeds. No JavaScript; only allow-listed roster
 
 from decimal import Decimal
 
+from django.contrib.auth.decorators import login_required
 from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from sunshine.masking import mask_free_text
 from villages.models import Level
+from villages.permissions import can
 from villages.selectors import villages_in
 
 from . import selectors
@@ -282,14 +284,40 @@ def calendar_page(request, code):
     )
 
 
+def _attachment_response(item, *, cache):
+    if not item.file or not item.file.storage.exists(item.file.name):
+        raise Http404
+    extension = item.file.name.rsplit(".", 1)[-1] if "." in item.file.name else ""
+    name = mask_free_text(item.filename) or f"{mask_free_text(item.title)}.{extension}".rstrip(".")
+    response = FileResponse(
+        item.file.open("rb"),
+        as_attachment=True,
+        filename=name,
+        content_type=item.content_type or "application/octet-stream",
+    )
+    response["Cache-Control"] = cache
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 def attachment(request, pk):
+    """An attachment for anyone, only while its revision is (or was) published and the disclosure is public."""
     item = get_object_or_404(
         Attachment.objects.select_related("revision__disclosure"),
         pk=pk,
         revision__state__in=CLOSED_REVISION_STATES,
         revision__disclosure__status__in=PUBLIC_STATUSES,
     )
-    return FileResponse(item.file.open("rb"), filename=item.file.name.rsplit("/", 1)[-1])
+    return _attachment_response(item, cache="public, max-age=300")
+
+
+@login_required
+def staff_attachment(request, pk):
+    """Any attachment, drafts included, for staff who may view the disclosure (its jurisdiction)."""
+    item = get_object_or_404(Attachment.objects.select_related("revision__disclosure__division"), pk=pk)
+    if not can(request.user, "disclosure.view", item.revision.disclosure):
+        raise Http404
+    return _attachment_response(item, cache="private, no-store")
 
 
 def village_section(request, village):
