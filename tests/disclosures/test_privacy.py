@@ -228,3 +228,30 @@ def test_objection_link_to_a_draft_is_a_plain_complaint(client, world, categorie
     s.revision_replace_entries(actor=clerk, revision=revision, entries=[entry("草稿户", 100, remark=PHONE)])
     page = _objection_page(client, revision.disclosure, revision.entries.get().pk)
     assert "我有异议" not in page and "草稿户" not in page and PHONE not in page
+
+
+def test_admin_upload_is_private_and_the_change_page_links_the_staff_view(client, world, categories, reviewer_t1):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from disclosures.models import Revision
+
+    revision = s.disclosure_open_draft(
+        actor=reviewer_t1, division=world.v1, category=categories["tonggao"], period="2026-11-20"
+    )
+    url = f"/admin/disclosures/revision/{revision.pk}/change/"
+    client.force_login(reviewer_t1)
+    response = client.post(
+        url,
+        {
+            "title": "通知", "body": "正文", "version": str(Revision.objects.get(pk=revision.pk).version),
+            "attachments-TOTAL_FORMS": "1", "attachments-INITIAL_FORMS": "0",
+            "attachments-MIN_NUM_FORMS": "0", "attachments-MAX_NUM_FORMS": "1000",
+            "attachments-0-title": "附件", "attachments-0-file": SimpleUploadedFile("王五申请表.pdf", b"%PDF-1.4"),
+        },
+    )  # fmt: skip
+    assert response.status_code == 302
+    attachment = revision.attachments.get()
+    assert attachment.filename == "王五申请表.pdf" and "王五" not in attachment.file.name
+    assert private_storage().exists(attachment.file.name) and not default_storage.exists(attachment.file.name)
+    page = client.get(url).content.decode()
+    assert reverse("disclosures:staff_attachment", args=[attachment.pk]) in page and "王五申请表.pdf" in page
