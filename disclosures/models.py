@@ -5,12 +5,12 @@ ledger lines, body, attachments) belongs to a ``Revision``. A published
 revision is never changed: a correction is a new revision.
 """
 
-import datetime
 import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -353,7 +353,7 @@ def attachment_path(instance, filename):
         instance.filename = filename.replace("\\", "/").rsplit("/", 1)[-1][:200]
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     suffix = f".{extension}" if extension.isalnum() and len(extension) <= 8 else ""
-    return f"attachments/{datetime.date.today():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+    return f"attachments/{timezone.localdate():%Y/%m}/{uuid.uuid4().hex}{suffix}"
 
 
 class Attachment(RevisionContent):
