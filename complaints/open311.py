@@ -28,13 +28,14 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from sunshine.masking import mask_free_text
 from villages.models import Division, Level
 from villages.selectors import resolve_location
 
 from . import services
 from .api_keys import check_key
 from .models import Channel, ComplaintCategory, Status
-from .selectors import CLOSED_STATES, open311_requests, scrub_public_text
+from .selectors import CLOSED_STATES, open311_requests
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-23T00:00:00+08:00"
@@ -308,10 +309,10 @@ def public_request(c):
     return {
         "service_request_id": c.tracking_code,
         "status": "closed" if c.status in CLOSED_STATES else "open",
-        "status_notes": scrub_public_text(notes) or None,
+        "status_notes": mask_free_text(notes) or None,
         "service_name": c.category.name,
         "service_code": c.category.service_code,
-        "description": scrub_public_text(c.text if c.description_public else c.summary) or None,
+        "description": mask_free_text(c.text if c.description_public else c.summary) or None,
         "agency_responsible": c.division.name,
         "service_notice": c.get_status_display(),
         "requested_datetime": _iso(c.submitted_at),

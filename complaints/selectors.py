@@ -1,7 +1,5 @@
 """Read queries shared by admin, API and views."""
 
-import re
-
 from django.db.models import Count, Q
 
 from villages.models import Level
@@ -148,18 +146,6 @@ _PUBLIC_FIELDS = (
     "village__name",
     "village__code",
 )
-# Phone numbers, ID and account numbers (7+ digits in a row, or 10+ with spaces or dashes, which
-# leaves dates like 2026-11-23 alone), e-mail addresses.
-_DIGIT_RUN = re.compile(r"\d{7,}|\d(?:[\s-]?\d){9,}")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-
-
-def scrub_public_text(text):
-    """Mask contact details a filer or clerk typed into free text that reaches the public."""
-    if not text:
-        return text
-    text = _EMAIL.sub("***@***", str(text))
-    return _DIGIT_RUN.sub(lambda m: re.sub(r"\d", "*", m.group()), text)
 
 
 def open311_requests(*, codes=None, service_codes=None, statuses=None, start=None, end=None, county=None):

@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from sunshine.masking import MaskedCharField
+
 from .models import Complaint, ComplaintCategory, Outcome, Rating
 
 
@@ -64,6 +66,8 @@ class StaffComplaintSerializer(serializers.ModelSerializer):
 
 class PublicResultSerializer(serializers.ModelSerializer):
     category = serializers.CharField(source="category.name")
+    summary = MaskedCharField()
+    reply = MaskedCharField()
     township = serializers.CharField(source="township.name")
     village = serializers.CharField(source="village.name")
 

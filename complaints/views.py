@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from disclosures.selectors import objection_target
 from sunshine.audit.actions import ACTIONS
 
 from . import ratelimit, selectors, services
@@ -49,24 +50,16 @@ def _has_access(request, code):
 
 
 def _objection_context(request, form_initial):
-    """Resolve ?disclosure=&entry= to a published disclosure (and entry) for an objection."""
-    from disclosures.models import Disclosure, RosterEntry
-
-    disclosure = entry = None
-    disclosure_id = request.GET.get("disclosure") or request.POST.get("disclosure")
-    if disclosure_id and str(disclosure_id).isdigit():
-        disclosure = (
-            Disclosure.objects.filter(pk=disclosure_id, status__in=["published", "confirmed"])
-            .select_related("division", "category")
-            .first()
-        )
-    entry_id = request.GET.get("entry") or request.POST.get("entry")
-    if disclosure is not None and entry_id and str(entry_id).isdigit():
-        entry = RosterEntry.objects.filter(pk=entry_id, revision__disclosure=disclosure).only("pk", "name").first()
+    """Resolve ?disclosure=&entry= to a public disclosure (and, during its objection window, an entry of its
+    current revision) for an objection; anything else is dropped (see ``disclosures.selectors.objection_target``)."""
+    target = objection_target(
+        request.GET.get("disclosure") or request.POST.get("disclosure"),
+        request.GET.get("entry") or request.POST.get("entry"),
+    )
+    disclosure, entry = target.disclosure, target.entry
+    form_initial["disclosure"] = disclosure.pk if disclosure is not None else None
+    form_initial["entry"] = entry.pk if entry is not None else None
     if disclosure is not None:
-        form_initial["disclosure"] = disclosure.pk
-        if entry is not None:
-            form_initial["entry"] = entry.pk
         if disclosure.division.level == "village":
             form_initial["village"] = disclosure.division_id
         category = (
@@ -75,7 +68,7 @@ def _objection_context(request, form_initial):
         )
         if category is not None:
             form_initial["category"] = category.pk
-    return disclosure, entry
+    return target
 
 
 @never_cache
@@ -88,7 +81,8 @@ def intake(request):
         village = Division.objects.filter(code=code, level="village").only("pk").first()
         if village is not None:
             initial["village"] = village.pk
-    disclosure, entry = _objection_context(request, initial)
+    target = _objection_context(request, initial)
+    disclosure, entry = target.disclosure, target.entry
     if request.method == "POST":
         form = IntakeForm(request.POST, request.FILES, initial=initial)
         if form.is_valid():
@@ -108,7 +102,7 @@ def intake(request):
                     return redirect("complaints:done", code=complaint.tracking_code)
     else:
         form = IntakeForm(initial=initial)
-    return render(request, "complaints/intake.html", {"form": form, "disclosure": disclosure, "entry": entry})
+    return render(request, "complaints/intake.html", {"form": form, "target": target})
 
 
 @never_cache

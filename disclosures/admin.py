@@ -443,10 +443,35 @@ ATTACHMENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "jpeg": "imag
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 
 
+class _StaffFile:
+    """What the file widget shows for a stored attachment: its display name, linked to the staff view."""
+
+    def __init__(self, attachment):
+        self.url = reverse("disclosures:staff_attachment", args=[attachment.pk])
+        self.name = attachment.filename or attachment.title
+
+    def __str__(self):
+        return self.name
+
+
+class PrivateFileInput(forms.ClearableFileInput):
+    """Attachments live in private storage (no URL): the current file links to the jurisdiction-checked view."""
+
+    def is_initial(self, value):
+        instance = getattr(value, "instance", None)
+        return isinstance(value, _StaffFile) or bool(value and instance is not None and instance.pk)
+
+    def format_value(self, value):
+        if isinstance(value, _StaffFile) or not self.is_initial(value):
+            return value if isinstance(value, _StaffFile) else None
+        return _StaffFile(value.instance)
+
+
 class AttachmentForm(forms.ModelForm):
     class Meta:
         model = Attachment
         fields = ["title", "file"]
+        widgets = {"file": PrivateFileInput}
 
     def clean_file(self):
         upload = self.cleaned_data.get("file")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -344,10 +345,26 @@ class LedgerLine(RevisionContent):
         ordering = ["revision", "position", "id"]
 
 
+def attachment_path(instance, filename):
+    """``attachments/YYYY/MM/<random>.<ext>`` in private storage: the clerk's file name never names the file;
+    it is kept as ``instance.filename`` (the download name). ``file`` precedes ``filename`` in the model, so
+    the name set here during the save is the one written."""
+    if not instance.filename:
+        instance.filename = filename.replace("\\", "/").rsplit("/", 1)[-1][:200]
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    suffix = f".{extension}" if extension.isalnum() and len(extension) <= 8 else ""
+    return f"attachments/{timezone.localdate():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
 class Attachment(RevisionContent):
+    """A file of a revision. Stored privately under a random name and served only by the views that check
+    publication (``disclosures:attachment``) or the staff member's jurisdiction (``disclosures:staff_attachment``);
+    ``filename`` (the clerk's name for it) is only the download name."""
+
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="attachments")
     title = models.CharField(_("标题"), max_length=200)
-    file = models.FileField(_("文件"), upload_to="attachments/%Y/%m/")
+    file = models.FileField(_("文件"), storage=private_storage, upload_to=attachment_path, max_length=200)
+    filename = models.CharField(_("文件名"), max_length=200, blank=True)
     content_type = models.CharField(max_length=100, blank=True)
     size = models.PositiveIntegerField(default=0)
 

@@ -1,4 +1,4 @@
-"""What of a roster reaches the public, and how free text is scrubbed on its way out.
+"""What of a roster reaches the public, with free text masked on its way out.
 
 Kept apart from ``services`` so the read side (selectors, diffs, reconciliation, bulletin, the API's
 serializers) can use it without importing the write side: that import circle is gone.
@@ -6,28 +6,18 @@ serializers) can use it without importing the write side: that import circle is 
 
 import hashlib
 import json
-import re
 
-from sunshine.identity import mask_id
+from sunshine.masking import mask_free_text
 
 from .models import PUBLIC_ROSTER_FIELDS
 
-# Runs of 11+ digits in free text (phones, IDs, bank accounts a clerk typed into a remark).
-_LONG_DIGITS = re.compile(r"\d[\d \-]{9,}\d")
-# Roster fields a clerk types freely: scrubbed on every public output.
+# Roster fields a clerk types freely: masked (sunshine.masking) on every public output.
 FREE_TEXT_FIELDS = ("name", "group", "assistance_class", "remark")
-
-
-def scrub(text):
-    """Mask long digit runs in free text that reaches the public (remarks, names)."""
-    if not text:
-        return text
-    return _LONG_DIGITS.sub(lambda m: mask_id(re.sub(r"\D", "", m.group())), str(text))
 
 
 def public_value(entry, name):
     value = getattr(entry, name)
-    return scrub(value) if name in FREE_TEXT_FIELDS else value
+    return mask_free_text(value) if name in FREE_TEXT_FIELDS else value
 
 
 def public_entry_values(entry, fields):
@@ -43,17 +33,24 @@ def revision_public_content(revision):
     category = revision.disclosure.category
     fields = public_fields_of(category)
     return {
-        "title": revision.title or revision.disclosure.title,
-        "body": revision.body,
+        "title": mask_free_text(revision.title or revision.disclosure.title),
+        "body": mask_free_text(revision.body),
         "entries": [
             {k: (str(v) if v is not None else None) for k, v in public_entry_values(e, fields).items()}
             for e in revision.entries.all()
         ],
         "ledger": [
-            [str(line.date), line.voucher_no, line.summary, str(line.income), str(line.expense), str(line.balance)]
+            [
+                str(line.date),
+                line.voucher_no,
+                mask_free_text(line.summary),
+                str(line.income),
+                str(line.expense),
+                str(line.balance),
+            ]  # fmt: skip
             for line in revision.ledger_lines.all()
         ],
-        "attachments": [[a.title, a.size] for a in revision.attachments.all()],
+        "attachments": [[mask_free_text(a.title), a.size] for a in revision.attachments.all()],
     }
 
 

@@ -5,8 +5,10 @@ from decimal import Decimal
 
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sunshine.masking import mask_free_text
 from villages.models import Division, Level, StaffRelative, VillageCadre
 from villages.selectors import scope_for
 
@@ -22,7 +24,7 @@ from .models import (
     RosterEntry,
     Status,
 )
-from .public_text import FREE_TEXT_FIELDS, public_fields_of, scrub
+from .public_text import FREE_TEXT_FIELDS, public_fields_of
 from .reconciliation import reconcile_many
 
 # Column headings for the public fields (the allow-list decides which appear).
@@ -82,6 +84,59 @@ def disclosure_for_page(*, code, slug, period, phase):
     )
 
 
+@dataclass
+class ObjectionTarget:
+    """What an objection link (``?disclosure=N&entry=M``) may name: a publicly visible disclosure and, during its
+    objection window, an entry of its current published revision. ``entry_label`` holds allow-listed public
+    fields only, masked; ``entry_refused`` says an entry was named but is not one the public can object to."""
+
+    disclosure: Disclosure | None = None
+    entry: RosterEntry | None = None
+    entry_label: str = ""
+    entry_refused: bool = False
+
+
+def objection_window_open(disclosure):
+    """A pre-publication roster whose current revision is published and whose objection period runs."""
+    return (
+        disclosure.phase == Phase.PRE
+        and disclosure.status == Status.PUBLISHED
+        and disclosure.current_revision_id is not None
+        and disclosure.objection_ends_at is not None
+        and disclosure.objection_ends_at > timezone.now()
+    )
+
+
+def objection_target(disclosure_id, entry_id):
+    """Resolve an objection link; anything not public (drafts, taken down, other revisions' rows) is dropped."""
+    target = ObjectionTarget()
+    if not (disclosure_id and str(disclosure_id).isdigit()):
+        return target
+    target.disclosure = (
+        Disclosure.objects.filter(
+            pk=disclosure_id, status__in=(Status.PUBLISHED, Status.CONFIRMED), current_revision__isnull=False
+        )
+        .select_related("division", "category")
+        .first()
+    )
+    if target.disclosure is None or not entry_id:
+        return target
+    entry = None
+    if str(entry_id).isdigit() and objection_window_open(target.disclosure):
+        fields = [f for f in public_fields_of(target.disclosure.category) if f in ("name", "group")]
+        entry = (
+            RosterEntry.objects.filter(pk=entry_id, revision_id=target.disclosure.current_revision_id)
+            .only("pk", "revision_id", "person_key", *fields)
+            .first()
+        )
+    if entry is None:
+        target.entry_refused = True
+        return target
+    target.entry = entry
+    target.entry_label = " ".join(mask_free_text(getattr(entry, f)) for f in fields if getattr(entry, f))
+    return target
+
+
 def public_revision(disclosure, number):
     return get_object_or_404(
         Revision.objects.filter(state__in=CLOSED_REVISION_STATES),
@@ -119,7 +174,7 @@ def _cell(value, field):
     if field == "amount":
         return f"{value:,.2f}"
     if field in FREE_TEXT_FIELDS:
-        return scrub(value)
+        return mask_free_text(value)
     return str(value)
 
 

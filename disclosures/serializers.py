@@ -3,8 +3,10 @@
 from django.urls import reverse
 from rest_framework import serializers
 
+from sunshine.masking import MaskedCharField, mask_free_text
+
 from .models import Disclosure, LedgerLine, Phase
-from .public_text import public_fields_of, scrub
+from .public_text import public_fields_of
 from .services import available_moves
 from .views import disclosure_url
 
@@ -18,7 +20,8 @@ class PublicDisclosureSerializer(serializers.ModelSerializer):
     kind = serializers.CharField(source="category.kind")
     revision = serializers.IntegerField(source="current_revision.number")
     is_correction = serializers.SerializerMethodField()
-    correction_reason = serializers.CharField(source="current_revision.reason")
+    title = MaskedCharField()
+    correction_reason = MaskedCharField(source="current_revision.reason")
     published_at = serializers.DateTimeField(source="current_revision.published_at")
     entry_count = serializers.IntegerField(source="current_revision.entry_count")
     amount_total = serializers.DecimalField(source="current_revision.amount_total", max_digits=14, decimal_places=2)
@@ -62,11 +65,13 @@ class PublicEntrySerializer(serializers.Serializer):
     def to_representation(self, instance):
         fields = public_fields_of(self.context["category"])
         data = super().to_representation(instance)
-        return {key: scrub(data[key]) if isinstance(data.get(key), str) and key != "amount" else data[key]
+        return {key: mask_free_text(data[key]) if isinstance(data.get(key), str) and key != "amount" else data[key]
                 for key in fields if key in data}  # fmt: skip
 
 
 class LedgerLineSerializer(serializers.ModelSerializer):
+    summary = MaskedCharField()
+
     class Meta:
         model = LedgerLine
         fields = ("date", "voucher_no", "summary", "income", "expense", "balance")
@@ -130,7 +135,7 @@ class EntryInputSerializer(serializers.Serializer):
 class PublicRevisionSerializer(serializers.Serializer):
     number = serializers.IntegerField()
     state = serializers.CharField()
-    reason = serializers.CharField()
+    reason = MaskedCharField()
     published_at = serializers.DateTimeField()
     checksum = serializers.CharField()
     entry_count = serializers.IntegerField()

@@ -38,6 +38,7 @@ from .models import (
     MOVES,
     ON_REVISION,
     PUBLIC_STATUSES,
+    Attachment,
     Category,
     Disclosure,
     Kind,
@@ -651,6 +652,21 @@ def disclosure_take_down(*, disclosure, actor, reason):
     return disclosure
 
 
+def _forget_attachments(disclosure):
+    """Attachments (scans of lists, photos) may hold what the anonymizer strips from rows: their files are
+    deleted from private storage once the take-down commits, and the rows keep only their size."""
+    attachments = Attachment.objects.filter(revision__disclosure=disclosure).exclude(file="")
+    names = list(attachments.values_list("file", flat=True))
+    attachments.update(file="", filename="", title=_("（已隐去）"))
+    storage = Attachment._meta.get_field("file").storage
+
+    def delete_files():
+        for name in names:
+            storage.delete(name)
+
+    transaction.on_commit(delete_files)
+
+
 def anonymize_disclosure(disclosure):
     """Strip names, IDs, bank accounts and remarks from every revision's entries. Returns how many rows.
 
@@ -658,6 +674,7 @@ def anonymize_disclosure(disclosure):
     Amounts, groups and counts stay, so totals in the audit trail remain meaningful.
     """
     transaction.on_commit(lambda: forget_bulletins(disclosure))
+    _forget_attachments(disclosure)
     return RosterEntry.objects.filter(revision__disclosure=disclosure).update(
         name=_("（已隐去）"), person_key="", id_masked="", id_encrypted="", bank_account_encrypted="", remark=""
     )

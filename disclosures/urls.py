@@ -6,6 +6,7 @@ app_name = "disclosures"
 _d = "d/<str:code>/<slug:slug>/<str:period>/<str:phase>/"
 urlpatterns = [
     path("d/files/<int:pk>/", views.attachment, name="attachment"),
+    path("staff/files/<int:pk>/", views.staff_attachment, name="staff_attachment"),
     path("d/<str:code>/", views.division_page, name="division"),
     path("d/<str:code>/feed/", views.DivisionFeed(), name="feed"),
     path("d/<str:code>/calendar/", views.calendar_page, name="calendar"),

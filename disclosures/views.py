@@ -3,19 +3,21 @@ reconciliation, calendar and Atom feeds. No JavaScript; only allow-listed roster
 
 from decimal import Decimal
 
+from django.contrib.auth.decorators import login_required
 from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from sunshine.masking import mask_free_text
 from villages.models import Level
+from villages.permissions import can
 from villages.selectors import villages_in
 
 from . import selectors
@@ -49,13 +51,7 @@ def _crumbs(division):
 
 
 def objection_open(disclosure, revision):
-    return (
-        disclosure.phase == Phase.PRE
-        and disclosure.status == Status.PUBLISHED
-        and revision.pk == disclosure.current_revision_id
-        and disclosure.objection_ends_at is not None
-        and disclosure.objection_ends_at > timezone.now()
-    )
+    return revision.pk == disclosure.current_revision_id and selectors.objection_window_open(disclosure)
 
 
 def detail(request, code, slug, period, phase, number=None):
@@ -288,14 +284,40 @@ def calendar_page(request, code):
     )
 
 
+def _attachment_response(item, *, cache):
+    if not item.file or not item.file.storage.exists(item.file.name):
+        raise Http404
+    extension = item.file.name.rsplit(".", 1)[-1] if "." in item.file.name else ""
+    name = mask_free_text(item.filename) or f"{mask_free_text(item.title)}.{extension}".rstrip(".")
+    response = FileResponse(
+        item.file.open("rb"),
+        as_attachment=True,
+        filename=name,
+        content_type=item.content_type or "application/octet-stream",
+    )
+    response["Cache-Control"] = cache
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 def attachment(request, pk):
+    """An attachment for anyone, only while its revision is (or was) published and the disclosure is public."""
     item = get_object_or_404(
         Attachment.objects.select_related("revision__disclosure"),
         pk=pk,
         revision__state__in=CLOSED_REVISION_STATES,
         revision__disclosure__status__in=PUBLIC_STATUSES,
     )
-    return FileResponse(item.file.open("rb"), filename=item.file.name.rsplit("/", 1)[-1])
+    return _attachment_response(item, cache="public, max-age=300")
+
+
+@login_required
+def staff_attachment(request, pk):
+    """Any attachment, drafts included, for staff who may view the disclosure (its jurisdiction)."""
+    item = get_object_or_404(Attachment.objects.select_related("revision__disclosure__division"), pk=pk)
+    if not can(request.user, "disclosure.view", item.revision.disclosure):
+        raise Http404
+    return _attachment_response(item, cache="private, no-store")
 
 
 def village_section(request, village):
@@ -344,9 +366,9 @@ class DivisionFeed(Feed):
                 "total": f"{item.amount_total:,.2f}",
             }
         else:
-            text = item.title or d.title
+            text = mask_free_text(item.title or d.title)
         if item.number > 1:
-            text = _("更正原因：%(reason)s。") % {"reason": item.reason} + text
+            text = _("更正原因：%(reason)s。") % {"reason": mask_free_text(item.reason)} + text
         return text
 
     def item_link(self, item):

@@ -214,6 +214,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "sunshine.context_processors.site",
             ],
+            # ``|masked``: free text on public pages goes through sunshine.masking.mask_free_text.
+            "builtins": ["sunshine.templatetags.masking"],
         },
     },
 ]

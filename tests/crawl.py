@@ -2,7 +2,8 @@
 
 ``crawl(client, start_urls)`` follows same-site links in HTML (href, src,
 action-less), URLs inside JSON (pagination ``next``, ``url`` fields), Atom
-feeds, and extracts the text of PDFs; it never enters /admin/. Each app's
+feeds, and extracts the text of PDFs; of a download (``Content-Disposition: attachment``) it keeps the
+header, so the published file name is checked too; it never enters /admin/. Each app's
 privacy test seeds known secrets, crawls from its start pages, and asserts with
 ``assert_no_secrets``.
 """
@@ -12,7 +13,7 @@ import json
 import re
 import subprocess
 import tempfile
-from urllib.parse import urldefrag, urljoin, urlparse
+from urllib.parse import unquote, urldefrag, urljoin, urlparse
 
 LINK = re.compile(rb"""(?:href|src)\s*=\s*["']([^"'#]+)""", re.IGNORECASE)
 SKIP_PREFIXES = ("/admin/", "/static/", "/i18n/", "/kiosk/")
@@ -67,6 +68,10 @@ def crawl(client, start_urls, limit=2000, extra_headers=None):
             continue
         content_type = response.get("Content-Type", "")
         body = b"".join(response.streaming_content) if response.streaming else response.content
+        if response.get("Content-Disposition", "").startswith("attachment"):
+            # a downloaded file (an attachment as the clerk uploaded it): its download name is what we publish
+            pages[path] = unquote(response["Content-Disposition"])
+            continue
         if "pdf" in content_type:
             pages[path] = pdf_text(body)
             continue

@@ -2,7 +2,9 @@
 
 Services call :func:`audit_record` inside their own transaction, so the event
 commits or rolls back with the change it records. Events never hold full ID
-numbers, phones or bank accounts: pass masked values only.
+numbers, phones or bank accounts: pass masked values only; free text (the
+reason, the object's label, strings in ``changes``/``data``) is masked here as
+well, before the event is built, so what is hashed is what is stored.
 """
 
 import json
@@ -12,6 +14,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
+
+from sunshine.masking import mask_free_text, mask_values
 
 from .actions import check_action
 from .context import current_ip
@@ -57,6 +61,12 @@ def _division_id_of(obj):
     return division.pk if division is not None else None
 
 
+def _repr_of(obj, object_repr):
+    if object_repr is not None:
+        return object_repr
+    return str(obj) if obj is not None else ""
+
+
 def build_event(*, actor, action, obj=None, division=None, changes=None, reason="", data=None, object_repr=None):
     """An unsaved event; :func:`audit_record` saves one, bulk paths save many."""
     actor_id = getattr(actor, "pk", None) if actor is not None else None
@@ -67,12 +77,12 @@ def build_event(*, actor, action, obj=None, division=None, changes=None, reason=
         action=check_action(action),
         content_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
         object_id=str(obj.pk) if obj is not None else "",
-        object_repr=(object_repr if object_repr is not None else (str(obj) if obj is not None else ""))[:200],
+        object_repr=mask_free_text(_repr_of(obj, object_repr))[:200],
         division_id=division.pk if division is not None else _division_id_of(obj),
-        changes=_jsonable(changes),
-        reason=reason or "",
+        changes=mask_values(_jsonable(changes)),
+        reason=mask_free_text(reason or ""),
         ip=current_ip.get(),
-        data=_jsonable(data),
+        data=mask_values(_jsonable(data)),
     )
 
 

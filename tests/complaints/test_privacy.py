@@ -107,3 +107,44 @@ def test_audit_events_and_outbox_hold_no_identity(world, cat, clerk_v1):
         assert secret not in dump and secret not in outbox
     stored = Complaint.objects.filter(pk=c.pk).values().get()
     assert PHONE not in str(stored) and NAME not in str(stored)  # encrypted at rest
+
+
+ID_NUMBER = "11010119900307803X"
+BANK = "6222020200001234567"
+PHONE_DASHED = "139-1234-5678"
+PLANTED = f"身份证{ID_NUMBER} 电话{PHONE} 卡号{BANK} 手机 {PHONE_DASHED}"
+
+
+def test_numbers_typed_into_replies_and_summaries_are_masked_everywhere(client, world, cat, clerk_v1):
+    """A reply, a public summary, a published description and a rating comment, each carrying an ID, phones and a
+    bank account: no public page, API, Open311 answer or audit event shows them."""
+    from sunshine.audit.models import AuditEvent
+
+    c, _ = services.complaint_submit(category=cat["environment"], village=world.v1, text=f"路灯坏了 {PLANTED}")
+    services.complaint_accept(complaint=c, actor=clerk_v1)
+    services.complaint_start(complaint=c, actor=clerk_v1)
+    services.complaint_reply(complaint=c, actor=clerk_v1, reply=f"已修好。{PLANTED}", outcome="substantiated")
+    services.complaint_set_public(complaint=c, actor=clerk_v1, summary=f"路灯 {PLANTED}", description_public=True)
+    services.complaint_close(complaint=c, actor=clerk_v1)
+    services.complaint_rate(complaint=c, rating="satisfied", comment=f"谢谢 {PLANTED}")
+
+    start = [
+        reverse("portal:village", args=[world.v1.code]),
+        reverse("complaints:results"),
+        "/api/v1/complaint-results/",
+        "/open311/v2/requests.json",
+        "/open311/v2/requests.xml",
+        f"/open311/v2/requests/{c.tracking_code}.json",
+    ]
+    pages = crawl(Client(), start)
+    everything = "\n".join(pages.values())
+    assert "已修好。身份证******************" in pages[reverse("complaints:results")]
+    assert "路灯坏了 身份证" in pages[f"/open311/v2/requests/{c.tracking_code}.json"]
+    assert "***-****-****" in pages["/api/v1/complaint-results/"]
+    assert "路灯 身份证" in everything
+    assert_no_secrets(pages, [ID_NUMBER, PHONE, BANK, PHONE_DASHED])
+
+    dump = str(list(AuditEvent.objects.values()))
+    assert "已修好。身份证******************" in dump and "路灯 身份证" in dump  # the free text is logged, masked
+    for secret in (ID_NUMBER, PHONE, BANK, PHONE_DASHED):
+        assert secret not in dump

@@ -1,9 +1,11 @@
 """Public pages: intake, tracking, status, rating, results, the village section, photos."""
 
+import datetime
 import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from complaints import services
 from complaints.models import Complaint, ComplaintPhoto, Status
@@ -183,6 +185,9 @@ def test_objection_from_a_published_roster_links_disclosure_and_entry(client, wo
     revision = Revision.objects.create(disclosure=disclosure, number=1)
     entry = RosterEntry.objects.create(revision=revision, name="张三", person_key="k" * 64)
     Revision.objects.filter(pk=revision.pk).update(state="published")
+    Disclosure.objects.filter(pk=disclosure.pk).update(
+        current_revision=revision, objection_ends_at=timezone.now() + datetime.timedelta(days=7)
+    )
     url = reverse("complaints:new") + f"?disclosure={disclosure.pk}&entry={entry.pk}"
     page = client.get(url).content.decode()
     assert "我有异议" in page and "张三" in page
