@@ -69,6 +69,11 @@ ACTIONS = {
     "complaint_clock.changed": _("修改办理时限设置"),
     "open311_key.issued": _("签发 Open311 密钥"),
     "open311_key.changed": _("修改 Open311 密钥"),
+    # staff sign-in (villages.auth_audit; lockouts by django-axes)
+    "auth.login_succeeded": _("工作人员登录"),
+    "auth.login_failed": _("登录失败"),
+    "auth.locked_out": _("登录失败次数过多，账号已锁定"),
+    "auth.unlocked": _("解除登录锁定"),
 }
 
 # Codes written before the registry, mapped to the code that replaced them (display only; never written).
