@@ -156,6 +156,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -175,6 +177,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "villages.staff_sessions.StaffSessionMiddleware",  # after messages: it leaves a notice on the login page
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified() for two-factor sign-in
+    "villages.two_factor.TwoFactorMiddleware",  # STAFF_2FA_ROLES must pass /staff/2fa/ first
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "sunshine.audit.middleware.AuditContextMiddleware",
     # Last: turns a login refused by django-axes into the lockout page (AXES_LOCKOUT_TEMPLATE).
@@ -317,6 +321,14 @@ AXES_DISABLE_ACCESS_LOG = True  # logins are audit events too
 # their activity, STAFF_SESSION_HOURS after sign-in (a working day). Residents' tracking sessions
 # (anonymous) keep Django's defaults.
 STAFF_SESSION_HOURS = env_int("STAFF_SESSION_HOURS", 9, minimum=1)
+
+# Optional two-factor sign-in (TOTP authenticator app, django-otp) for these roles, comma-separated
+# (e.g. "county_inspector,county_admin"); empty = off. Unknown role names refuse to start.
+STAFF_2FA_ROLES = env_list("STAFF_2FA_ROLES")
+_STAFF_ROLES = ("village_clerk", "township_reviewer", "township_discipline", "county_inspector", "county_admin")
+if set(STAFF_2FA_ROLES) - set(_STAFF_ROLES):
+    raise ImproperlyConfigured(f"STAFF_2FA_ROLES: unknown roles {sorted(set(STAFF_2FA_ROLES) - set(_STAFF_ROLES))}.")
+OTP_TOTP_ISSUER = SITE_NAME  # the name the authenticator app shows
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -74,6 +74,9 @@ ACTIONS = {
     "auth.login_failed": _("登录失败"),
     "auth.locked_out": _("登录失败次数过多，账号已锁定"),
     "auth.unlocked": _("解除登录锁定"),
+    "auth.totp_enrolled": _("启用动态口令"),
+    "auth.totp_verified": _("动态口令验证通过"),
+    "auth.totp_failed": _("动态口令错误"),
 }
 
 # Codes written before the registry, mapped to the code that replaced them (display only; never written).

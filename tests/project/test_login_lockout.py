@@ -104,3 +104,24 @@ def test_reset_by_command(client, clerk):
     assert attempt(client, "clerk_lock", "pw").status_code == 429
     call_command("axes_reset_username", "clerk_lock")
     assert attempt(client, "clerk_lock", "pw").status_code == 302
+
+
+def test_a_county_admin_lifts_the_lock_in_the_admin_and_it_is_audited(client, clerk, county_admin, clerk_v3):
+    from axes.models import AccessAttempt
+
+    for _ in range(5):
+        attempt(client, "clerk_lock", WRONG_IN_PASSWORD_FIELD)
+    lock = AccessAttempt.objects.get(username="clerk_lock")
+    changelist = reverse("admin:axes_accessattempt_changelist")
+    staff = Client()
+    staff.force_login(clerk_v3)  # a clerk may not see or lift locks
+    assert staff.get(changelist).status_code == 403
+    assert staff.post(reverse("admin:axes_accessattempt_delete", args=[lock.pk]), {"post": "yes"}).status_code == 403
+    assert AccessAttempt.objects.filter(pk=lock.pk).exists()
+    staff.force_login(county_admin)
+    page = staff.get(changelist).content.decode()
+    assert "clerk_lock" in page and "10.0.0.7" in page and WRONG_IN_PASSWORD_FIELD not in page
+    assert staff.post(reverse("admin:axes_accessattempt_delete", args=[lock.pk]), {"post": "yes"}).status_code == 302
+    (event,) = events("auth.unlocked")
+    assert event.actor_id == county_admin.pk and event.object_repr == "clerk_lock"
+    assert attempt(client, "clerk_lock", "pw").status_code == 302
