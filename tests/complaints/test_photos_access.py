@@ -100,7 +100,6 @@ def test_photo_and_contact_by_role(client, world, complaint_with_photo, who, see
     if photo_status == 200:
         assert b"".join(response.streaming_content)[:2] == b"\xff\xd8"
         assert response["Cache-Control"] == "private, no-store"
-        response.close()
 
 
 def test_inspector_reveal_is_logged_with_reason_and_photo_count(client, world, complaint_with_photo, inspector):
@@ -126,7 +125,7 @@ def test_reveal_holds_for_the_session_only(client, world, complaint_with_photo, 
     client.post(reverse("admin:complaints_complaint_reveal", args=[c.pk]), {"reason": "核实举报线索"})
     response = client.get(photo_url)
     assert response.status_code == 200
-    response.close()
+    b"".join(response.streaming_content)  # read through the test client's wrapper, which closes the file
     client.logout()
     client.force_login(inspector)  # a new session: the reveal must be made (and logged) again
     assert client.get(photo_url).status_code == 403
