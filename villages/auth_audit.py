@@ -65,7 +65,10 @@ def on_locked_out(sender, request=None, username=None, ip_address=None, **kwargs
 
 def lockout_response(request, original_response=None, credentials=None):
     """What a locked account+address gets instead of the login page: 429 and a Chinese explanation."""
+    from django.contrib import admin
+
     context = {
+        **admin.site.each_context(request),  # the admin's header and site name
         "title": _("登录已暂停"),
         "failure_limit": settings.LOGIN_FAILURE_LIMIT,
         "minutes": settings.LOGIN_COOLOFF_MINUTES,

@@ -15,6 +15,7 @@ import qrcode
 import qrcode.image.svg
 from django import forms
 from django.conf import settings
+from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -113,6 +114,7 @@ def two_factor(request):
         _record(request, "auth.totp_failed")
         form.add_error("token", _("动态口令不对，或尝试过于频繁，请稍后再试。"))
     context = {
+        **admin.site.each_context(request),
         "title": _("启用动态口令") if enrolling else _("输入动态口令"),
         "form": form,
         "next": _next_url(request),

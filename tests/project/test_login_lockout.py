@@ -39,7 +39,7 @@ def test_five_wrong_passwords_lock_the_sixth_right_one_out(client, clerk, settin
     sixth = attempt(client, "clerk_lock", "pw")  # the right password, now refused
     page = sixth.content.decode()
     assert sixth.status_code == 429 and "_auth_user_id" not in client.session
-    assert "登录已暂停" in page and "密码连续错误 5 次" in page and "30 分钟" in page
+    assert "登录已暂停" in page and "密码连续错误 5 次" in page and "30 分钟" in page and "阳光村务管理后台" in page
     assert client.get("/admin/").status_code == 302  # still not signed in
 
 
