@@ -25,12 +25,21 @@ from villages.permissions import can
 from villages.workdays import missing_years
 
 from . import exports, selectors, services
+from .access import may_reveal, may_see_private, remember_reveal
 from .forms import MOVE_FORMS, ReasonForm, StaffIntakeForm, TransferForm, add_service_errors
 from .models import MOVES, OPEN_STATES, ApiKey, Complaint, ComplaintCategory, CountyClock, MoveActor, Outbox, overdue_q
 from .moves import available_moves, move_refusal
 from .views import EVENT_LABELS
 
 _request = contextvars.ContextVar("complaints_admin_request", default=None)
+
+
+def _photo_thumbnails(photos):
+    return format_html_join(
+        " ",
+        '<a href="{}" target="_blank"><img src="{}" alt="" style="max-height:120px"></a>',
+        ((reverse("complaints:photo", args=[p.pk]), reverse("complaints:photo", args=[p.pk])) for p in photos),
+    )
 
 
 def _staff_move(name):
@@ -144,9 +153,9 @@ class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return " · ".join(v for v in identity.values() if v)
         if obj.anonymous:
             return _("匿名")
-        if can(request.user, "complaint.reveal_identity", obj):
+        if may_reveal(request.user, obj):
             url = reverse("admin:complaints_complaint_reveal", args=[obj.pk])
-            return format_html('<a href="{}">{}</a>', url, _("查看身份（需填写理由，将记录在案）"))
+            return format_html('<a href="{}">{}</a>', url, _("查看身份和照片（需填写理由，将记录在案）"))
         return _("仅办理人可见")
 
     @admin.display(description=gettext_lazy("报告位置"))
@@ -160,14 +169,19 @@ class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("照片"))
     def photos_display(self, obj):
+        """Photos can identify the filer: the handler sees them, an inspector after the logged reveal."""
         photos = list(obj.photos.all())
         if not photos:
             return "—"
-        return format_html_join(
-            " ",
-            '<a href="{}" target="_blank"><img src="{}" alt="" style="max-height:120px"></a>',
-            ((reverse("complaints:photo", args=[p.pk]), reverse("complaints:photo", args=[p.pk])) for p in photos),
-        )
+        request = _request.get()
+        if may_see_private(request, obj):
+            return _photo_thumbnails(photos)
+        if may_reveal(request.user, obj):
+            url = reverse("admin:complaints_complaint_reveal", args=[obj.pk])
+            return format_html(
+                '<a href="{}">{}</a>', url, _("%(n)d 张照片：查看需填写理由，将记录在案") % {"n": len(photos)}
+            )
+        return _("%(n)d 张照片，仅办理人可见") % {"n": len(photos)}
 
     @admin.display(description=gettext_lazy("办理"))
     def moves_display(self, obj):
@@ -283,21 +297,24 @@ class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def reveal_view(self, request, pk):
         obj = self._get_visible(request, pk)
-        if not can(request.user, "complaint.reveal_identity", obj):
+        if not may_reveal(request.user, obj):
             raise PermissionDenied
         form = ReasonForm(request.POST or None)
-        identity = None
+        identity, photos = None, None
         if request.method == "POST" and form.is_valid():
             identity = services.complaint_reveal_identity(
                 complaint=obj, actor=request.user, reason=form.cleaned_data["reason"]
             )
+            remember_reveal(request, obj)
+            photos = _photo_thumbnails(list(obj.photos.all())) if obj.photos.exists() else None
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": _("查看留言人身份 · %(code)s") % {"code": obj.tracking_code},
+            "title": _("查看留言人身份和照片 · %(code)s") % {"code": obj.tracking_code},
             "complaint": obj,
             "form": form,
             "identity": identity,
+            "photos": photos,
             "label": _("查看"),
         }
         return TemplateResponse(request, "complaints/admin/move.html", context)

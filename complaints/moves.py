@@ -390,5 +390,12 @@ def complaint_reveal_identity(*, complaint, actor, reason):
         raise ValidationError({"reason": _("查看留言人身份必须写明理由。")})
     if not can(actor, "complaint.reveal_identity", complaint):
         raise PermissionDenied(_("您无权查看留言人身份。"))
-    audit_record(actor=actor, action="complaint.identity_revealed", obj=complaint, reason=reason)
+    # The reveal covers the photos too (complaints.access): the event says how many were shown.
+    audit_record(
+        actor=actor,
+        action="complaint.identity_revealed",
+        obj=complaint,
+        reason=reason,
+        data={"photos": complaint.photos.count()},
+    )
     return _identity(complaint)

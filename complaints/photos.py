@@ -1,4 +1,10 @@
-"""Complaint photos: validated with Pillow and re-encoded, which drops EXIF/GPS and any other metadata."""
+"""Complaint photos: validated with Pillow and re-encoded, which drops EXIF/GPS and any other metadata.
+
+Re-encoding alone is not enough: Pillow's JPEG writer copies ``info["comment"]`` (a COM segment)
+from the source image unless told otherwise, and ``convert``/``thumbnail`` keep ``info``. So only the
+pixels are carried over, into a new image with empty ``info``, and it is saved with no exif, icc
+profile, xmp or comment.
+"""
 
 import io
 
@@ -35,6 +41,12 @@ def clean_photo(uploaded, number=1):
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise ValidationError(_("%(label)s无法识别为图片。") % {"label": label})
+    return ContentFile(_pixels_only_jpeg(image), name="photo.jpg"), image.width, image.height
+
+
+def _pixels_only_jpeg(image):
+    """JPEG bytes of ``image``'s pixels alone: no COM, EXIF, XMP, ICC or any text the source carried."""
+    clean = Image.frombytes("RGB", image.size, image.tobytes())  # a new image: its info is empty
     out = io.BytesIO()
-    image.save(out, format="JPEG", quality=85, optimize=True)  # no exif= → no metadata written
-    return ContentFile(out.getvalue(), name="photo.jpg"), image.width, image.height
+    clean.save(out, format="JPEG", quality=85, optimize=True, exif=b"", comment=b"")
+    return out.getvalue()

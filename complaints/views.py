@@ -5,7 +5,7 @@ Views are thin: forms validate, services change state, selectors read.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,6 +18,7 @@ from disclosures.selectors import objection_target
 from sunshine.audit.actions import ACTIONS
 
 from . import ratelimit, selectors, services
+from .access import may_see_private
 from .forms import IntakeForm, RatingForm, TrackForm, add_service_errors
 from .models import Channel, Complaint, ComplaintCategory, ComplaintPhoto, Status, phone_key
 
@@ -217,10 +218,16 @@ def index(request):
 
 @login_required
 def photo(request, pk):
-    """Complaint photos: private storage, only for staff who may see the complaint."""
+    """Complaint photos: private storage, only for the handler or an inspector after the logged reveal.
+
+    Staff who may not see the complaint get 404 (its existence is not confirmed); staff who see its
+    text and state but not its private parts (supervisors above, inspectors before a reveal) get 403.
+    """
     item = get_object_or_404(ComplaintPhoto.objects.select_related("complaint"), pk=pk)
     if not selectors.complaints_visible_to(request.user).filter(pk=item.complaint_id).exists():
         raise Http404
+    if not may_see_private(request, item.complaint):
+        raise PermissionDenied
     response = FileResponse(item.file.open("rb"), content_type="image/jpeg")
     response["Cache-Control"] = "private, no-store"
     return response

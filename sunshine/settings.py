@@ -11,6 +11,7 @@ with ``ImproperlyConfigured`` naming the variable, instead of silently falling
 back to a default.
 """
 
+import datetime
 import math
 import os
 from pathlib import Path
@@ -176,6 +177,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -194,8 +198,19 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "villages.staff_sessions.StaffSessionMiddleware",  # after messages: it leaves a notice on the login page
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified() for two-factor sign-in
+    "villages.two_factor.TwoFactorMiddleware",  # STAFF_2FA_ROLES must pass /staff/2fa/ first
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "sunshine.audit.middleware.AuditContextMiddleware",
+    # Last: turns a login refused by django-axes into the lockout page (AXES_LOCKOUT_TEMPLATE).
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes first: it refuses a locked account+address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "sunshine.urls"
@@ -305,6 +320,39 @@ SITE_NAME = env("SITE_NAME", "阳光村务")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
 
 LOGIN_URL = "admin:login"
+
+# Login throttling (django-axes, database handler: the counts live in the database, so several server
+# processes share them). An account is locked from one address after LOGIN_FAILURE_LIMIT wrong
+# passwords in a row, for LOGIN_COOLOFF_MINUTES; a county admin can lift it earlier (admin or
+# `manage.py axes_reset_username NAME`). Every failure, lockout and login is an audit event.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_COOLOFF_MINUTES = env_int("LOGIN_COOLOFF_MINUTES", 30, minimum=1)
+AXES_ENABLED = True  # not an environment switch: lockout is never off in an installation
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # account + address together
+AXES_RESET_ON_SUCCESS = True  # a correct password (before the lock) starts the count again
+# Attempts during a lock are refused unchecked and do not extend it: the cool-off runs from the lock.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "villages.auth_audit.lockout_response"  # the Chinese lockout page, HTTP 429
+AXES_CLIENT_IP_CALLABLE = "sunshine.audit.middleware.client_ip"  # the same address the audit log records
+AXES_VERBOSE = False  # axes' own log lines would repeat what the audit log holds
+AXES_ENABLE_ACCESS_FAILURE_LOG = False  # failures are audit events; no second, unsealed copy
+AXES_DISABLE_ACCESS_LOG = True  # logins are audit events too
+
+# Staff sessions (users with memberships, is_staff or superusers) end at browser close and, whatever
+# their activity, STAFF_SESSION_HOURS after sign-in (a working day). Residents' tracking sessions
+# (anonymous) keep Django's defaults.
+STAFF_SESSION_HOURS = env_int("STAFF_SESSION_HOURS", 9, minimum=1)
+
+# Optional two-factor sign-in (TOTP authenticator app, django-otp) for these roles, comma-separated
+# (e.g. "county_inspector,county_admin"); empty = off. Unknown role names refuse to start.
+STAFF_2FA_ROLES = env_list("STAFF_2FA_ROLES")
+_STAFF_ROLES = ("village_clerk", "township_reviewer", "township_discipline", "county_inspector", "county_admin")
+if set(STAFF_2FA_ROLES) - set(_STAFF_ROLES):
+    raise ImproperlyConfigured(f"STAFF_2FA_ROLES: unknown roles {sorted(set(STAFF_2FA_ROLES) - set(_STAFF_ROLES))}.")
+OTP_TOTP_ISSUER = SITE_NAME  # the name the authenticator app shows
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

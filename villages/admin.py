@@ -249,3 +249,5 @@ class StaffUserAdmin(UserAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+from . import auth_admin  # noqa: E402,F401  login locks (django-axes) for county admins

@@ -20,6 +20,7 @@ PERMISSIONS = {
     "relative.change": {R.COUNTY_ADMIN},
     "calendar.change": {R.COUNTY_ADMIN},
     "audit.view": {R.TOWNSHIP_DISCIPLINE, R.COUNTY_INSPECTOR, R.COUNTY_ADMIN},
+    "login_lock.reset": {R.COUNTY_ADMIN},  # see and lift django-axes login locks (villages.auth_admin)
     # disclosures
     "category.change": {R.COUNTY_ADMIN},
     "disclosure.view": {

@@ -71,6 +71,14 @@ ACTIONS = {
     "open311_key.changed": _("修改 Open311 密钥"),
     # the log itself
     "audit.forgery_removed": _("移除伪造的审计记录"),
+    # staff sign-in (villages.auth_audit; lockouts by django-axes)
+    "auth.login_succeeded": _("工作人员登录"),
+    "auth.login_failed": _("登录失败"),
+    "auth.locked_out": _("登录失败次数过多，账号已锁定"),
+    "auth.unlocked": _("解除登录锁定"),
+    "auth.totp_enrolled": _("启用动态口令"),
+    "auth.totp_verified": _("动态口令验证通过"),
+    "auth.totp_failed": _("动态口令错误"),
 }
 
 # Codes written before the registry, mapped to the code that replaced them (display only; never written).

@@ -1,5 +1,6 @@
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.http import HttpRequest
 
 from villages.models import Division, Level, Membership, Role
 
@@ -32,6 +33,7 @@ def test_demo_county_shape_and_printed_logins(db, capsys):
 
 def test_demo_logins_see_only_their_jurisdiction(client, db):
     call_command("seed_demo")
-    assert client.login(username="clerk_v01", password="sunshine-demo-2026")
+    # django-axes' backend needs the request (it refuses locked account+address pairs before any password check).
+    assert client.login(request=HttpRequest(), username="clerk_v01", password="sunshine-demo-2026")
     page = client.get("/admin/villages/division/").content.decode()
     assert "东坪村" in page and "西岭村" not in page and "河口村" not in page
