@@ -307,7 +307,7 @@ class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if not can(request.user, "complaint.intake"):
             raise PermissionDenied
         form = StaffIntakeForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
+        if request.method == "POST" and form.is_valid() and form.decode_photos():
             data = form.cleaned_data
             try:
                 complaint, secret = services.complaint_submit(

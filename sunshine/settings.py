@@ -87,6 +87,19 @@ def env_list(name, default=""):
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
+def env_networks(name, default=""):
+    """Comma-separated IP addresses or CIDR networks; a malformed entry stops start-up."""
+    import ipaddress
+
+    networks = []
+    for item in env_list(name, default):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not an IP address or network (CIDR).") from None
+    return tuple(networks)
+
+
 def _check_fernet_keys(keys):
     for position, key in enumerate(keys, start=1):
         try:
@@ -331,9 +344,15 @@ ROSTER_IMPORT_PREVIEW_HOURS = env_int("ROSTER_IMPORT_PREVIEW_HOURS", 24, minimum
 # background with a progress display.
 ROSTER_IMPORT_SYNC_ROWS = env_int("ROSTER_IMPORT_SYNC_ROWS", 3000)
 
+# Reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For is believed: when the
+# direct peer is one of them, the client is the rightmost X-Forwarded-For address not in this list.
+# Empty (the default) trusts no header: the client is REMOTE_ADDR. Used by rate limits and audit IPs.
+SUNSHINE_TRUSTED_PROXIES = env_networks("SUNSHINE_TRUSTED_PROXIES")
+
 # Rate limits for public intake (complaints); kiosk addresses are exempt.
 RATELIMIT_KIOSK_ADDRESSES = env_list("RATELIMIT_KIOSK_ADDRESSES")
-# Overrides of complaints.ratelimit.DEFAULT_LIMITS: {"phone"|"session"|"address": (count, seconds)}.
+# Overrides of complaints.ratelimit.DEFAULT_LIMITS: {"phone"|"session"|"address"|"track"|"track_code":
+# (count, seconds)}.
 COMPLAINTS_RATE_LIMITS = {}
 
 # Complaints: dotted path of the SMS backend (a class with send(phone, text)).
