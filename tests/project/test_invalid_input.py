@@ -86,9 +86,7 @@ def test_api_answers_nul_in_a_json_body_with_its_json_error(client, db):
 
 
 def test_a_broken_multipart_body_answers_400_not_500(client, db):
-    response = client.generic(
-        "POST", "/complaints/new/", b"--x\r\nbroken", content_type="multipart/form-data"
-    )
+    response = client.generic("POST", "/complaints/new/", b"--x\r\nbroken", content_type="multipart/form-data")
     assert response.status_code == 400
 
 
