@@ -131,7 +131,7 @@ class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return "—"
         text = timezone.localtime(obj.due_at).strftime("%Y-%m-%d %H:%M")
         if obj.is_overdue(timezone.now()):
-            return format_html('<strong style="color:#b3261e">{} {}</strong>', _("已逾期"), text)
+            return format_html('<strong class="sv-late">{} {}</strong>', _("已逾期"), text)
         return text
 
     @admin.display(description=gettext_lazy("留言人"))
@@ -165,7 +165,7 @@ class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return "—"
         return format_html_join(
             " ",
-            '<a href="{}" target="_blank"><img src="{}" alt="" style="max-height:120px"></a>',
+            '<a href="{}" target="_blank"><img src="{}" alt="" class="sv-thumb"></a>',
             ((reverse("complaints:photo", args=[p.pk]), reverse("complaints:photo", args=[p.pk])) for p in photos),
         )
 

@@ -366,8 +366,8 @@ class RosterEntryForm(forms.ModelForm):
         widgets = {
             "name": forms.TextInput(attrs={"size": 8}),
             "group": forms.TextInput(attrs={"size": 10}),
-            "household_size": forms.NumberInput(attrs={"style": "width:4em"}),
-            "amount": forms.NumberInput(attrs={"style": "width:7em"}),
+            "household_size": forms.NumberInput(attrs={"class": "sv-w4"}),
+            "amount": forms.NumberInput(attrs={"class": "sv-w7"}),
             "assistance_class": forms.TextInput(attrs={"size": 6}),
             "remark": forms.TextInput(attrs={"size": 14}),
         }
