@@ -37,7 +37,7 @@ _request = contextvars.ContextVar("complaints_admin_request", default=None)
 def _photo_thumbnails(photos):
     return format_html_join(
         " ",
-        '<a href="{}" target="_blank"><img src="{}" alt="" style="max-height:120px"></a>',
+        '<a href="{}" target="_blank"><img src="{}" alt="" class="sv-thumb"></a>',
         ((reverse("complaints:photo", args=[p.pk]), reverse("complaints:photo", args=[p.pk])) for p in photos),
     )
 
@@ -140,7 +140,7 @@ class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return "—"
         text = timezone.localtime(obj.due_at).strftime("%Y-%m-%d %H:%M")
         if obj.is_overdue(timezone.now()):
-            return format_html('<strong style="color:#b3261e">{} {}</strong>', _("已逾期"), text)
+            return format_html('<strong class="sv-late">{} {}</strong>', _("已逾期"), text)
         return text
 
     @admin.display(description=gettext_lazy("留言人"))
@@ -324,7 +324,7 @@ class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if not can(request.user, "complaint.intake"):
             raise PermissionDenied
         form = StaffIntakeForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
+        if request.method == "POST" and form.is_valid() and form.decode_photos():
             data = form.cleaned_data
             try:
                 complaint, secret = services.complaint_submit(

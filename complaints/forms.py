@@ -77,18 +77,26 @@ class IntakeForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if data.get("notify") and not data.get("phone"):
+            self.add_error("phone", _("要短信通知，请填写手机号。"))
+        return data
+
+    def decode_photos(self):
+        """Decode and re-encode the photos (Pillow); True when all are good.
+
+        Not part of ``clean()``: the public view calls it only after the rate-limit check passes,
+        so a refused request never makes the server decode images.
+        """
         photos = []
         for number, name in enumerate(("photo1", "photo2", "photo3"), start=1):
-            uploaded = data.get(name)
+            uploaded = self.cleaned_data.get(name)
             if uploaded:
                 try:
                     photos.append(clean_photo(uploaded, number))
                 except ValidationError as exc:
                     self.add_error(name, exc)
-        data["photos"] = photos[:MAX_PHOTOS]
-        if data.get("notify") and not data.get("phone"):
-            self.add_error("phone", _("要短信通知，请填写手机号。"))
-        return data
+        self.cleaned_data["photos"] = photos[:MAX_PHOTOS]
+        return not self.errors
 
     def submission(self, **extra):
         """Keyword arguments for ``services.complaint_submit`` from the cleaned form, plus ``extra``."""

@@ -72,6 +72,14 @@ def _objection_context(request, form_initial):
     return target
 
 
+def _refused(request, template, context, refusal, message):
+    """HTTP 429 with the page the resident was on, their text kept, and when to try again."""
+    context["form"].add_error(None, message)
+    response = render(request, template, context, status=429)
+    response["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
 @never_cache
 def intake(request):
     initial = {}
@@ -84,26 +92,28 @@ def intake(request):
             initial["village"] = village.pk
     target = _objection_context(request, initial)
     disclosure, entry = target.disclosure, target.entry
-    if request.method == "POST":
-        form = IntakeForm(request.POST, request.FILES, initial=initial)
-        if form.is_valid():
-            data = form.cleaned_data
-            if not ratelimit.allow_intake(request, phone_key(data["phone"])):
-                form.add_error(None, _("提交太频繁，请稍后再试；也可以拨打乡镇电话反映。"))
+    context = {"target": target}
+    if request.method != "POST":
+        context["form"] = IntakeForm(initial=initial)
+        return render(request, "complaints/intake.html", context)
+    context["form"] = form = IntakeForm(request.POST, request.FILES, initial=initial)
+    if form.is_valid():
+        refusal = ratelimit.refuse_intake(request, phone_key(form.cleaned_data["phone"]))
+        if refusal:
+            message = _("提交太频繁，请稍后再试；也可以拨打乡镇电话反映。您填写的内容还在，不会丢失。")
+            return _refused(request, "complaints/intake.html", context, refusal, message)
+        if form.decode_photos():  # photos are decoded only once the request is allowed
+            try:
+                complaint, secret = services.complaint_submit(
+                    **form.submission(disclosure=disclosure, roster_entry=entry, channel=Channel.WEB)
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
             else:
-                try:
-                    complaint, secret = services.complaint_submit(
-                        **form.submission(disclosure=disclosure, roster_entry=entry, channel=Channel.WEB)
-                    )
-                except ValidationError as exc:
-                    add_service_errors(form, exc)
-                else:
-                    _grant(request, complaint.tracking_code)
-                    request.session["complaints_new_secret"] = [complaint.tracking_code, secret]
-                    return redirect("complaints:done", code=complaint.tracking_code)
-    else:
-        form = IntakeForm(initial=initial)
-    return render(request, "complaints/intake.html", {"form": form, "target": target})
+                _grant(request, complaint.tracking_code)
+                request.session["complaints_new_secret"] = [complaint.tracking_code, secret]
+                return redirect("complaints:done", code=complaint.tracking_code)
+    return render(request, "complaints/intake.html", context)
 
 
 @never_cache
@@ -112,26 +122,30 @@ def done(request, code):
         return redirect("complaints:track")
     pair = request.session.pop("complaints_new_secret", None)
     secret = pair[1] if pair and pair[0] == code else None
+    if ratelimit.is_kiosk(request):
+        # A shared kiosk browser: once the code is shown, the next person needs the secret to open it.
+        request.session[SESSION_KEY] = [c for c in request.session.get(SESSION_KEY, []) if c != code]
     return render(request, "complaints/done.html", {"code": code, "secret": secret})
 
 
 @never_cache
 def track(request):
-    if request.method == "POST":
-        form = TrackForm(request.POST)
-        if form.is_valid():
-            if not ratelimit.allow_tracking(request):
-                form.add_error(None, _("尝试次数太多，请一小时后再试。"))
-            else:
-                complaint = (
-                    Complaint.objects.filter(tracking_code=form.cleaned_data["code"]).only("secret_hash").first()
-                )
-                if complaint is not None and complaint.check_secret(form.cleaned_data["secret"]):
-                    _grant(request, complaint.tracking_code)
-                    return redirect("complaints:status", code=complaint.tracking_code)
-                form.add_error(None, _("查询码或密码不对。"))
-    else:
+    if request.method != "POST":
         form = TrackForm(initial={"code": request.GET.get("code", "")})
+        return render(request, "complaints/track.html", {"form": form})
+    form = TrackForm(request.POST)
+    if form.is_valid():
+        code = form.cleaned_data["code"]
+        refusal = ratelimit.refuse_tracking(request, code)
+        if refusal:
+            message = _("尝试次数太多，请一小时后再试。")
+            return _refused(request, "complaints/track.html", {"form": form}, refusal, message)
+        complaint = Complaint.objects.filter(tracking_code=code).only("secret_hash").first()
+        if complaint is not None and complaint.check_secret(form.cleaned_data["secret"]):
+            _grant(request, complaint.tracking_code)
+            return redirect("complaints:status", code=complaint.tracking_code)
+        ratelimit.tracking_failed(code)
+        form.add_error(None, _("查询码或密码不对。"))
     return render(request, "complaints/track.html", {"form": form})
 
 

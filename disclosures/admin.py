@@ -18,13 +18,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sunshine.identity import InvalidID, normalize_id
 from villages.admin_mixins import JurisdictionAdminMixin
 from villages.models import Division, Level
 from villages.permissions import can
 from villages.selectors import scope_for
 
-from . import selectors, services
+from . import selectors, services, validators
 from .calendar import obligations
 from .models import (
     MOVES,
@@ -367,30 +366,23 @@ class RosterEntryForm(forms.ModelForm):
         widgets = {
             "name": forms.TextInput(attrs={"size": 8}),
             "group": forms.TextInput(attrs={"size": 10}),
-            "household_size": forms.NumberInput(attrs={"style": "width:4em"}),
-            "amount": forms.NumberInput(attrs={"style": "width:7em"}),
+            "household_size": forms.NumberInput(attrs={"class": "sv-w4"}),
+            "amount": forms.NumberInput(attrs={"class": "sv-w7"}),
             "assistance_class": forms.TextInput(attrs={"size": 6}),
             "remark": forms.TextInput(attrs={"size": 14}),
         }
 
     def clean_id_number(self):
         raw = self.cleaned_data.get("id_number")
-        if not raw:
-            return ""
-        try:
-            return normalize_id(raw)
-        except InvalidID as exc:
-            raise forms.ValidationError(str(exc)) from exc
+        return validators.id_number(raw) if raw else ""
+
+    def clean_household_size(self):
+        return validators.check_household_size(self.cleaned_data.get("household_size"))
 
     def clean_amount(self):
         amount = self.cleaned_data.get("amount")
         category = self.instance.revision.disclosure.category if self.instance.revision_id else None
-        if amount is not None and category is not None:
-            if category.amount_min is not None and amount < category.amount_min:
-                raise forms.ValidationError(_("金额低于该类别下限 %(v)s 元") % {"v": category.amount_min})
-            if category.amount_max is not None and amount > category.amount_max:
-                raise forms.ValidationError(_("金额高于该类别上限 %(v)s 元") % {"v": category.amount_max})
-        return amount
+        return validators.check_amount(amount, category) if category is not None else amount
 
     def save(self, commit=True):
         normalized = self.cleaned_data.get("id_number")

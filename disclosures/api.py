@@ -11,12 +11,11 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from sunshine.identity import InvalidID, normalize_id
 from villages.api_permissions import HasRolePermission
 from villages.models import Division
 from villages.selectors import scope_for
 
-from . import selectors, services
+from . import selectors, services, validators
 from .models import CLOSED_REVISION_STATES, MOVES, Category, Disclosure, Kind, Phase, Revision, RosterEntry
 from .public_text import public_fields_of
 from .serializers import (
@@ -177,15 +176,19 @@ class StaffDisclosureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
         entries, errors = [], []
         for number, row in enumerate(rows.validated_data, start=1):
             raw = row.pop("id_number")
+            # The same rules as the admin's entry form and the importer (disclosures.validators).
+            row_errors = validators.entry_messages(row, disclosure.category)
+            errors += [f"第 {number} 行「{validators.LABELS[field]}」{message}" for field, message in row_errors]
             entry = RosterEntry(**row)
             if raw:
                 try:
-                    normalized = normalize_id(raw)
-                except InvalidID as exc:
-                    errors.append(f"第 {number} 行「身份证号」{exc}")
+                    normalized = validators.id_number(raw)
+                except DjangoValidationError as exc:
+                    errors.append(f"第 {number} 行「身份证号」{exc.messages[0]}")
                     continue
                 services.entry_set_identity(entry, id_number=normalized, category=disclosure.category)
-            entries.append(entry)
+            if not row_errors:
+                entries.append(entry)
         if errors:
             raise exceptions.ValidationError({"detail": errors})
         try:

@@ -88,6 +88,19 @@ def env_list(name, default=""):
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
+def env_networks(name, default=""):
+    """Comma-separated IP addresses or CIDR networks; a malformed entry stops start-up."""
+    import ipaddress
+
+    networks = []
+    for item in env_list(name, default):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not an IP address or network (CIDR).") from None
+    return tuple(networks)
+
+
 def _check_fernet_keys(keys):
     for position, key in enumerate(keys, start=1):
         try:
@@ -183,6 +196,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "sunshine.audit",
     "villages",
     "disclosures",
@@ -192,6 +206,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # NUL bytes in path, query, form fields or JSON answer 400 before any view or query runs.
+    "sunshine.input_guard.RejectInvalidInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -378,6 +395,24 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"DisclosureStatusEnum": "disclosures.models.Status"},
 }
 
+# Content-Security-Policy (django-csp 4 format) on every response, admin included: everything from our own
+# origin, no inline script or style attribute anywhere, no framing. The API docs (Swagger UI, Redoc) widen
+# it for their own pages only (sunshine/urls.py). Images may be data: URIs (Swagger UI's icons).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
 # Security: strict in production unless an intranet install over plain HTTP says otherwise.
 INSECURE_HTTP = env_bool("SUNSHINE_INSECURE_HTTP")
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -407,9 +442,15 @@ ROSTER_IMPORT_SYNC_ROWS = env_int("ROSTER_IMPORT_SYNC_ROWS", 3000)
 ROSTER_IMPORT_SANDBOX_MEMORY_MB = env_int("ROSTER_IMPORT_SANDBOX_MEMORY_MB", 1024, minimum=64)
 ROSTER_IMPORT_SANDBOX_SECONDS = env_int("ROSTER_IMPORT_SANDBOX_SECONDS", 30, minimum=1)
 
+# Reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For is believed: when the
+# direct peer is one of them, the client is the rightmost X-Forwarded-For address not in this list.
+# Empty (the default) trusts no header: the client is REMOTE_ADDR. Used by rate limits and audit IPs.
+SUNSHINE_TRUSTED_PROXIES = env_networks("SUNSHINE_TRUSTED_PROXIES")
+
 # Rate limits for public intake (complaints); kiosk addresses are exempt.
 RATELIMIT_KIOSK_ADDRESSES = env_list("RATELIMIT_KIOSK_ADDRESSES")
-# Overrides of complaints.ratelimit.DEFAULT_LIMITS: {"phone"|"session"|"address": (count, seconds)}.
+# Overrides of complaints.ratelimit.DEFAULT_LIMITS: {"phone"|"session"|"address"|"track"|"track_code":
+# (count, seconds)}.
 COMPLAINTS_RATE_LIMITS = {}
 
 # Complaints: dotted path of the SMS backend (a class with send(phone, text)).

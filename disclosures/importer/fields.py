@@ -11,10 +11,12 @@ import unicodedata
 
 from django.utils.translation import gettext as _
 
+from disclosures import validators
+
 from . import cells
 from .cells import BLANK_CHARS
 
-HOUSEHOLD_RANGE = (1, 30)
+HOUSEHOLD_RANGE = validators.HOUSEHOLD_RANGE
 FIELD_ORDER = (
     "name",
     "id_number",
@@ -53,21 +55,22 @@ def error(row, column, message):
 
 
 def household_size(raw):
-    return cells.integer(raw, *HOUSEHOLD_RANGE)
+    """A whole number (any size parses), then the shared rule of ``disclosures.validators``."""
+    value = cells.integer(raw, 0, 2**31)
+    message = validators.household_size_message(value)
+    if message:
+        raise cells.CellError(message)
+    return value
 
 
 def amount_parser(category, scale):
     """The amount column's parser: the unit's scale applied, then the category's range checked."""
-    amount_min = getattr(category, "amount_min", None)
-    amount_max = getattr(category, "amount_max", None)
 
     def amount_in_range(raw):
         value = cells.amount(raw, scale)
-        if (amount_min is not None and value < amount_min) or (amount_max is not None and value > amount_max):
-            raise cells.CellError(
-                _("金额 %(value)s 元超出本类别范围（%(low)s–%(high)s 元）")
-                % {"value": value, "low": amount_min if amount_min is not None else 0, "high": amount_max}
-            )
+        message = validators.amount_message(value, category)
+        if message:
+            raise cells.CellError(message)
         return value
 
     return amount_in_range
