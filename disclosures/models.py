@@ -166,7 +166,7 @@ class Move:
     target: str
     perm: str | None
     label: str
-    audit_action: str
+    audit_action: str | None  # None: the move writes no event of its own (import bookkeeping)
     needs_reason: bool = False
     handler: str | None = None
     notifies: str | None = None  # the role e-mailed after commit (whoever acts next)
@@ -186,7 +186,7 @@ class Move:
         return format_lazy("{}{}", self.label, _("（需填写原因）") if self.needs_reason else "")
 
 
-ON_REVISION, ON_DISCLOSURE = "revision", "disclosure"
+ON_REVISION, ON_DISCLOSURE, ON_IMPORT_JOB = "revision", "disclosure", "import_job"
 _BOTH = (ReviewChain.REVIEWER_AND_DISCIPLINE, ReviewChain.REVIEWER_ONLY)
 _IN_REVIEW = {
     ReviewChain.REVIEWER_AND_DISCIPLINE: (
@@ -386,22 +386,6 @@ class ImportStatus(models.TextChoices):
     EXPIRED = "expired", _("已过期")
 
 
-class ImportMove:
-    """One allowed move of an import job. ``perm=None`` marks a move only the system makes (validation,
-    the tick); otherwise the actor needs ``perm`` in the job's division. ``audit`` is the event code the
-    move writes, or None where no event is due (see ``IMPORT_MOVES``)."""
-
-    def __init__(self, name, sources, target, perm, *, label="", audit=None):
-        self.name, self.sources, self.target, self.perm = name, tuple(sources), target, perm
-        self.label, self.audit = label, audit
-
-    def allowed_from(self, status):
-        return status in self.sources
-
-    def __repr__(self):
-        return f"ImportMove({self.name!r})"
-
-
 _I = ImportStatus
 # The import job's state machine; ``disclosures.importer.services.job_transition`` (locked) and ``job_claim``
 # (lock-free conditional UPDATE) are its only writers. Audit: one event per business action (DESIGN §9):
@@ -409,29 +393,35 @@ _I = ImportStatus
 # (``revision.entries_replaced`` with the file's sha256 and counts, written by the revision service) and the
 # expiry that deletes the stored file. Claims, validation outcomes and restarts are the system's bookkeeping
 # of one upload: the job row shows their result and they write no event.
+def _job_move(name, sources, target, perm, *, label, audit_action=None):
+    """An import job's move: the same ``Move`` as a disclosure's, acting on the job (``perm=None``: only the
+    system makes it; ``audit_action`` None: the move writes no event of its own)."""
+    return Move(name, ON_IMPORT_JOB, tuple(sources), target, perm, label, audit_action)
+
+
 IMPORT_MOVES = {
     m.name: m
     for m in (
-        ImportMove("claim", (_I.PENDING,), _I.VALIDATING, None, label=_("开始校验")),
-        ImportMove("pass", (_I.VALIDATING,), _I.READY, None, label=_("校验通过")),
-        ImportMove("reject", (_I.VALIDATING,), _I.INVALID, None, label=_("校验有错误")),
-        ImportMove("fail", (_I.VALIDATING,), _I.FAILED, None, label=_("无法读取")),
-        ImportMove("restart", (_I.VALIDATING,), _I.PENDING, None, label=_("重新排队")),
-        ImportMove(
+        _job_move("claim", (_I.PENDING,), _I.VALIDATING, None, label=_("开始校验")),
+        _job_move("pass", (_I.VALIDATING,), _I.READY, None, label=_("校验通过")),
+        _job_move("reject", (_I.VALIDATING,), _I.INVALID, None, label=_("校验有错误")),
+        _job_move("fail", (_I.VALIDATING,), _I.FAILED, None, label=_("无法读取")),
+        _job_move("restart", (_I.VALIDATING,), _I.PENDING, None, label=_("重新排队")),
+        _job_move(
             "choose_sheet",
             (_I.PENDING, _I.READY, _I.INVALID, _I.FAILED),
             _I.PENDING,
             "roster.import",
             label=_("校验这个工作表"),
         ),
-        ImportMove("confirm", (_I.READY,), _I.IMPORTED, "roster.import", label=_("确认导入")),
-        ImportMove(
+        _job_move("confirm", (_I.READY,), _I.IMPORTED, "roster.import", label=_("确认导入")),
+        _job_move(
             "expire",
             (_I.PENDING, _I.VALIDATING, _I.READY, _I.INVALID, _I.FAILED),
             _I.EXPIRED,
             None,
             label=_("预览过期"),
-            audit="roster_import.expired",
+            audit_action="roster_import.expired",
         ),
     )
 }

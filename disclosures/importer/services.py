@@ -107,10 +107,10 @@ def job_transition(*, job, move, actor=None, handler=None, **fields):
         for name, value in fields.items():
             setattr(locked, name, value)
         locked.save(update_fields=["status", *fields])
-        if move.audit:
+        if move.audit_action:
             audit_record(
                 actor=actor,
-                action=move.audit,
+                action=move.audit_action,
                 obj=locked,
                 division=locked.division,
                 changes={"status": [before, move.target]},
@@ -124,7 +124,7 @@ def job_claim(move, *, where, **fields):
     Two processes can never both win it, so no row lock is needed. Returns the number of jobs moved.
     """
     move = IMPORT_MOVES[move]
-    if move.perm is not None or move.audit:
+    if move.perm is not None or move.audit_action:
         raise ValueError(f"{move.name} needs job_transition (it checks an actor or writes an event)")
     return ImportJob.objects.filter(where, status__in=move.sources).update(status=move.target, **fields)
 

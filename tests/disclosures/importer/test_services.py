@@ -351,7 +351,7 @@ def test_every_status_is_reached_only_by_a_move_of_the_table():
     assert not any(move.allowed_from(ImportStatus.IMPORTED) for move in IMPORT_MOVES.values())
     assert not any(move.allowed_from(ImportStatus.EXPIRED) for move in IMPORT_MOVES.values())
     for move in IMPORT_MOVES.values():
-        assert move.audit is None or move.audit in ACTIONS, move
+        assert move.audit_action is None or move.audit_action in ACTIONS, move
 
 
 def test_a_move_from_the_wrong_status_is_refused_and_changes_nothing(world, clerk_v1):
