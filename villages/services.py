@@ -119,6 +119,11 @@ RELATIVE_FIELDS = ("user", "name", "relation")
 CALENDAR_FIELDS = ("date", "is_workday", "note")
 
 
+def _require(actor, perm, where=None):
+    if not can(actor, perm, where):
+        raise PermissionDenied
+
+
 def _audited_save(*, actor, obj, fields, codes):
     """Save ``obj`` (values already applied by a form) and write one event with the fields that changed.
 
@@ -142,42 +147,34 @@ def _audited_delete(*, actor, obj, fields, code):
 
 def cadre_save(*, actor, cadre):
     """A village cadre (who counts as one for conflict-of-interest routing), kept by the township."""
-    if not can(actor, "cadre.change", cadre.division):
-        raise PermissionDenied
+    _require(actor, "cadre.change", cadre.division)
     return _audited_save(actor=actor, obj=cadre, fields=CADRE_FIELDS, codes=("cadre.created", "cadre.changed"))
 
 
 def cadre_delete(*, actor, cadre):
-    if not can(actor, "cadre.change", cadre.division):
-        raise PermissionDenied
+    _require(actor, "cadre.change", cadre.division)
     _audited_delete(actor=actor, obj=cadre, fields=CADRE_FIELDS, code="cadre.deleted")
 
 
 def relative_save(*, actor, relative):
     """A staff member's registered relative (the importer warns when one appears on a roster)."""
-    if not can(actor, "relative.change"):
-        raise PermissionDenied
-    return _audited_save(
-        actor=actor, obj=relative, fields=RELATIVE_FIELDS, codes=("relative.created", "relative.changed")
-    )
+    _require(actor, "relative.change")
+    codes = ("relative.created", "relative.changed")
+    return _audited_save(actor=actor, obj=relative, fields=RELATIVE_FIELDS, codes=codes)
 
 
 def relative_delete(*, actor, relative):
-    if not can(actor, "relative.change"):
-        raise PermissionDenied
+    _require(actor, "relative.change")
     _audited_delete(actor=actor, obj=relative, fields=RELATIVE_FIELDS, code="relative.deleted")
 
 
 def calendar_day_save(*, actor, day):
     """A county admin marks a date as a working day or a rest day (deadlines count over it)."""
-    if not can(actor, "calendar.change"):
-        raise PermissionDenied
-    return _audited_save(
-        actor=actor, obj=day, fields=CALENDAR_FIELDS, codes=("calendar_day.created", "calendar_day.changed")
-    )
+    _require(actor, "calendar.change")
+    codes = ("calendar_day.created", "calendar_day.changed")
+    return _audited_save(actor=actor, obj=day, fields=CALENDAR_FIELDS, codes=codes)
 
 
 def calendar_day_delete(*, actor, day):
-    if not can(actor, "calendar.change"):
-        raise PermissionDenied
+    _require(actor, "calendar.change")
     _audited_delete(actor=actor, obj=day, fields=CALENDAR_FIELDS, code="calendar_day.deleted")
