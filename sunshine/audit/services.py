@@ -125,14 +125,13 @@ def audit_record_rows(rows):
     database returns (JSON-safe ``changes``/``data``, strings within the column's length).
     Returns how many.
     """
-    signer = BulkSigner()
-    encoded_rows = []
     for row in rows:
         check_action(row["action"])
-        encoded_rows.append(signer.sign(row))
     if connection.vendor != "postgresql":
-        AuditEvent.objects.bulk_create([AuditEvent(**row) for row in rows], batch_size=1000)  # signs again, same MAC
+        AuditEvent.objects.bulk_create([AuditEvent(**row) for row in rows], batch_size=1000)  # signs each as it inserts
         return len(rows)
+    signer = BulkSigner()
+    encoded_rows = [signer.sign(row) for row in rows]
     columns = (*ROW_FIELDS, "key_id", "mac")
     changes_at, data_at = columns.index("changes"), columns.index("data")
     with connection.cursor() as cursor:
