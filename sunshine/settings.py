@@ -197,6 +197,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "sunshine.audit",
     "villages",
     "disclosures",
@@ -318,6 +320,17 @@ if CACHE_URL.startswith("redis"):
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Background work (django-tasks). The database backend is the embedded default: nothing to install, and a task
+# enqueued inside a transaction exists exactly when that transaction commits. Deployments on several machines
+# may use a Redis-backed backend (README, "Deployment"); enqueue through sunshine.background, which defers
+# to commit for backends outside the database.
+TASKS = {
+    "default": {
+        "BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default", "bulletins", "imports"],
+    }
+}
 
 EMAIL_BACKEND = env(
     "EMAIL_BACKEND",

@@ -132,6 +132,8 @@ def phone(chromium):
 
 
 def assert_no_horizontal_scroll(page):
+    # A click that navigates returns once the new page commits, before it has a document element.
+    page.wait_for_load_state("domcontentloaded")
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"page scrolls sideways by {overflow}px at {page.viewport_size['width']}px"
 
@@ -145,3 +147,31 @@ def admin_login(context, base, username, password="pw"):
     page.click("input[type=submit]")
     page.wait_for_load_state()
     return page
+
+
+@pytest.fixture
+def run_tasks():
+    """Run every queued background task now, as a worker would (``db_worker --batch``)."""
+    from django.core.management import call_command
+
+    def run(queue="*"):
+        call_command("db_worker", batch=True, reload=False, startup_delay=False, queue_name=queue, verbosity=0)
+
+    return run
+
+
+@pytest.fixture
+def tcp_proxy():
+    """Start TcpProxy instances (tests/faults.py) on 127.0.0.1; all are closed after the test."""
+    from tests.faults import TcpProxy
+
+    proxies = []
+
+    def start(host, port):
+        proxy = TcpProxy(host, port)
+        proxies.append(proxy)
+        return proxy
+
+    yield start
+    for proxy in proxies:
+        proxy.close()
