@@ -11,6 +11,7 @@ import datetime
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -24,7 +25,7 @@ from villages.admin_mixins import ReadOnlyAdminMixin
 from villages.permissions import can
 from villages.workdays import missing_years
 
-from . import exports, selectors, services
+from . import exports, notifications, selectors, services
 from .access import may_reveal, may_see_private, remember_reveal
 from .forms import MOVE_FORMS, ReasonForm, StaffIntakeForm, TransferForm, add_service_errors
 from .models import MOVES, OPEN_STATES, ApiKey, Complaint, ComplaintCategory, CountyClock, MoveActor, Outbox, overdue_q
@@ -451,11 +452,49 @@ class ApiKeyAdmin(admin.ModelAdmin):
         messages.warning(request, _("新密钥（只显示这一次，请立即复制）：%(key)s") % {"key": raw})
 
 
+class OutboxStatusFilter(admin.SimpleListFilter):
+    title = gettext_lazy("状态")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, (label, _q) in OUTBOX_STATES.items()]
+
+    def queryset(self, request, queryset):
+        state = OUTBOX_STATES.get(self.value())
+        return queryset.filter(state[1]) if state else queryset
+
+
+# The delivery states staff can filter by (see notifications.deliver_outbox).
+OUTBOX_STATES = {
+    "sent": (gettext_lazy("已发送"), Q(sent_at__isnull=False)),
+    "retrying": (
+        gettext_lazy("等待重试"),
+        Q(sent_at__isnull=True, attempts__gt=0, attempts__lt=notifications.MAX_ATTEMPTS),
+    ),
+    "given_up": (gettext_lazy("已放弃"), Q(sent_at__isnull=True, attempts__gte=notifications.MAX_ATTEMPTS)),
+    "pending": (gettext_lazy("待发送"), Q(sent_at__isnull=True, attempts=0)),
+}
+
+
 @admin.register(Outbox)
 class OutboxAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("created_at", "channel", "recipient_label", "subject", "sent_at", "attempts", "last_error")
-    list_filter = ("channel", ("sent_at", admin.EmptyFieldListFilter))
-    exclude = ("recipient", "body")
+    """Delivery as staff need to see it: status, attempts and the masked reason of the last failure.
+
+    The recipient column is the masked label (138****1234, a staff username); the encrypted address
+    and the body are never shown."""
+
+    list_display = (
+        "created_at",
+        "channel",
+        "recipient_label",
+        "subject",
+        "delivery_status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+    )
+    list_filter = (OutboxStatusFilter, "channel")
+    exclude = ("recipient", "body", "claimed_until")
     readonly_fields = (
         "channel",
         "recipient_label",
@@ -463,9 +502,23 @@ class OutboxAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "complaint",
         "created_at",
         "sent_at",
+        "delivery_status",
         "attempts",
+        "next_attempt_at",
         "last_error",
     )
+
+    @admin.display(description=gettext_lazy("状态"))
+    def delivery_status(self, obj):
+        if obj.sent_at:
+            return _("已发送")
+        if obj.attempts >= notifications.MAX_ATTEMPTS:
+            return _("已放弃（已尝试 %(n)d 次）") % {"n": obj.attempts}
+        if obj.claimed_until and obj.claimed_until > timezone.now():
+            return _("正在发送")
+        if obj.attempts:
+            return _("等待重试")
+        return _("待发送")
 
     def has_module_permission(self, request):
         return can(request.user, "complaint_category.change")
