@@ -12,7 +12,7 @@ import datetime
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, HttpRequest, QueryDict
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -21,7 +21,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from villages import export_jobs
 from villages.admin_mixins import ReadOnlyAdminMixin
+from villages.export_admin import submitted_message
 from villages.permissions import can
 from villages.workdays import missing_years
 
@@ -355,7 +357,21 @@ class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.action(description=gettext_lazy("导出所选为 Excel"))
     def export_xlsx(self, request, queryset):
         queryset = queryset.select_related("category", "village", "township", "division")
-        return exports.ComplaintExporter(queryset).response("xlsx")
+        count = queryset.count()
+        if not export_jobs.too_large_for_a_request(count):
+            return exports.ComplaintExporter(queryset).response("xlsx")
+        # Too many rows for a request: the task re-runs this changelist's filters (the query string the
+        # action was posted to) for this user; a hand-picked selection is at most a page of ids.
+        across = request.POST.get("select_across") == "1"
+        params = {
+            "query": request.GET.urlencode(),
+            "ids": None if across else list(queryset.values_list("pk", flat=True)),
+        }
+        export_jobs.export_submit(
+            user=request.user, kind=COMPLAINT_EXPORT, params=params, title=exports.ComplaintExporter.title
+        )
+        messages.success(request, submitted_message(count))
+        return None
 
 
 @admin.register(ComplaintCategory)
@@ -450,6 +466,39 @@ class ApiKeyAdmin(admin.ModelAdmin):
         obj.pk = key.pk
         obj.prefix, obj.key_hash = key.prefix, key.key_hash
         messages.warning(request, _("新密钥（只显示这一次，请立即复制）：%(key)s") % {"key": raw})
+
+
+COMPLAINT_EXPORT = "complaints"
+
+
+def export_submitted_message(count):
+    return format_html(
+        _('导出任务已提交：共 {} 行，完成后请在<a href="{}">我的导出</a>下载。'),
+        count,
+        reverse("admin:villages_exportjob_changelist"),
+    )
+
+
+def _changelist_queryset(user, query):
+    """The complaints the admin's changelist shows ``user`` with the filters of ``query`` (a query string)."""
+    request = HttpRequest()
+    request.method = "GET"
+    request.GET = QueryDict(query)
+    request.user = user
+    model_admin = admin.site.get_model_admin(Complaint)
+    return model_admin.get_changelist_instance(request).get_queryset(request)
+
+
+def _complaint_export(user, params):
+    queryset = _changelist_queryset(user, params["query"])
+    if params.get("ids") is not None:
+        queryset = queryset.filter(pk__in=params["ids"])
+    return exports.ComplaintExporter(queryset.select_related("category", "village", "township", "division"))
+
+
+# Registered here, beside the action that submits it; the admin is loaded at start-up in every process
+# (web, worker, commands), so the worker knows the kind.
+export_jobs.register(export_jobs.ExportKind(COMPLAINT_EXPORT, "complaint.view", _complaint_export))
 
 
 class OutboxStatusFilter(admin.SimpleListFilter):
