@@ -8,6 +8,7 @@ import datetime
 import io
 import os
 import time
+from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
@@ -215,3 +216,11 @@ def test_the_tick_deletes_expired_files_fails_lost_jobs_and_sweeps_orphans(clien
     assert status_of(client, download_url(old)) == 404
     assert "已过期" in client.get(reverse(MINE)).content.decode()
     assert export_jobs.export_jobs_tick(now=now) == "exports: 0 expired, 0 interrupted, 0 orphan files removed"
+
+
+def test_the_export_settings_have_their_documented_defaults():
+    from sunshine import settings as project_settings
+
+    assert project_settings.EXPORT_INLINE_MAX_ROWS == 5000 and project_settings.EXPORT_KEEP_DAYS == 7
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert "| `EXPORT_INLINE_MAX_ROWS`, `EXPORT_KEEP_DAYS` | 5000, 7 |" in readme
