@@ -224,3 +224,28 @@ def test_the_export_settings_have_their_documented_defaults():
     assert project_settings.EXPORT_INLINE_MAX_ROWS == 5000 and project_settings.EXPORT_KEEP_DAYS == 7
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert "| `EXPORT_INLINE_MAX_ROWS`, `EXPORT_KEEP_DAYS` | 5000, 7 |" in readme
+
+
+def test_a_job_left_running_by_a_dead_worker_completes_on_retry(world, clerk_v1, filed):
+    job = export_jobs.export_submit(user=clerk_v1, kind="complaints", params={"query": "", "ids": None}, title="t")
+    export_jobs.job_transition(job, "start")  # the worker that took it died here
+    assert export_jobs.run_export.call(job.pk) == "done"
+    job.refresh_from_db()
+    assert (job.status, job.row_count) == (ExportStatus.DONE, 3)
+
+
+def test_a_database_error_is_raised_for_a_retry_and_leaves_the_job_running(world, clerk_v1, filed, monkeypatch):
+    from django.db import OperationalError
+
+    job = export_jobs.export_submit(user=clerk_v1, kind="complaints", params={"query": "", "ids": None}, title="t")
+
+    def dropped(self):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(exports.ComplaintExporter, "rows", dropped)
+        with pytest.raises(OperationalError):
+            export_jobs.run_export.call(job.pk)
+    job.refresh_from_db()
+    assert job.status == ExportStatus.RUNNING and not job.file
+    assert export_jobs.run_export.call(job.pk) == "done"
