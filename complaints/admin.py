@@ -471,14 +471,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
 COMPLAINT_EXPORT = "complaints"
 
 
-def export_submitted_message(count):
-    return format_html(
-        _('导出任务已提交：共 {} 行，完成后请在<a href="{}">我的导出</a>下载。'),
-        count,
-        reverse("admin:villages_exportjob_changelist"),
-    )
-
-
 def _changelist_queryset(user, query):
     """The complaints the admin's changelist shows ``user`` with the filters of ``query`` (a query string)."""
     request = HttpRequest()
