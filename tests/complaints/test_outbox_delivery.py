@@ -189,3 +189,13 @@ def test_two_concurrent_deliverers_send_each_sms_once(settings):
     assert len(SlowSmsBackend.sent) == 40 and len(set(SlowSmsBackend.sent)) == 40
     assert set(Outbox.objects.values_list("attempts", flat=True)) == {1}
     assert not Outbox.objects.filter(sent_at__isnull=True).exists()
+
+
+def test_rows_are_claimed_in_batches_up_to_the_limit(db, memory_sms, monkeypatch, django_assert_num_queries):
+    monkeypatch.setattr(notifications, "CLAIM_BATCH", 2)
+    Outbox.objects.bulk_create(_sms_rows(5))
+    assert deliver_outbox(limit=4) == "outbox: 4 sent, 0 failed"
+    assert deliver_outbox() == "outbox: 1 sent, 0 failed"
+    with django_assert_num_queries(3):  # nothing due: one empty claim (select, update, read), no loop
+        assert deliver_outbox() == "outbox: 0 sent, 0 failed"
+    assert len(memory_sms) == 5
