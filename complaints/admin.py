@@ -11,7 +11,8 @@ import datetime
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.db.models import Q
+from django.http import Http404, HttpRequest, QueryDict
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -20,11 +21,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from villages import export_jobs
 from villages.admin_mixins import ReadOnlyAdminMixin
+from villages.export_admin import submitted_message
 from villages.permissions import can
 from villages.workdays import missing_years
 
-from . import exports, selectors, services
+from . import exports, notifications, selectors, services
 from .access import may_reveal, may_see_private, remember_reveal
 from .forms import MOVE_FORMS, ReasonForm, StaffIntakeForm, TransferForm, add_service_errors
 from .models import MOVES, OPEN_STATES, ApiKey, Complaint, ComplaintCategory, CountyClock, MoveActor, Outbox, overdue_q
@@ -354,7 +357,21 @@ class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.action(description=gettext_lazy("导出所选为 Excel"))
     def export_xlsx(self, request, queryset):
         queryset = queryset.select_related("category", "village", "township", "division")
-        return exports.ComplaintExporter(queryset).response("xlsx")
+        count = queryset.count()
+        if not export_jobs.too_large_for_a_request(count):
+            return exports.ComplaintExporter(queryset).response("xlsx")
+        # Too many rows for a request: the task re-runs this changelist's filters (the query string the
+        # action was posted to) for this user; a hand-picked selection is at most a page of ids.
+        across = request.POST.get("select_across") == "1"
+        params = {
+            "query": request.GET.urlencode(),
+            "ids": None if across else list(queryset.values_list("pk", flat=True)),
+        }
+        export_jobs.export_submit(
+            user=request.user, kind=COMPLAINT_EXPORT, params=params, title=exports.ComplaintExporter.title
+        )
+        messages.success(request, submitted_message(count))
+        return None
 
 
 @admin.register(ComplaintCategory)
@@ -451,11 +468,74 @@ class ApiKeyAdmin(admin.ModelAdmin):
         messages.warning(request, _("新密钥（只显示这一次，请立即复制）：%(key)s") % {"key": raw})
 
 
+COMPLAINT_EXPORT = "complaints"
+
+
+def _changelist_queryset(user, query):
+    """The complaints the admin's changelist shows ``user`` with the filters of ``query`` (a query string)."""
+    request = HttpRequest()
+    request.method = "GET"
+    request.GET = QueryDict(query)
+    request.user = user
+    model_admin = admin.site.get_model_admin(Complaint)
+    return model_admin.get_changelist_instance(request).get_queryset(request)
+
+
+def _complaint_export(user, params):
+    queryset = _changelist_queryset(user, params["query"])
+    if params.get("ids") is not None:
+        queryset = queryset.filter(pk__in=params["ids"])
+    return exports.ComplaintExporter(queryset.select_related("category", "village", "township", "division"))
+
+
+# Registered here, beside the action that submits it; the admin is loaded at start-up in every process
+# (web, worker, commands), so the worker knows the kind.
+export_jobs.register(export_jobs.ExportKind(COMPLAINT_EXPORT, "complaint.view", _complaint_export))
+
+
+class OutboxStatusFilter(admin.SimpleListFilter):
+    title = gettext_lazy("状态")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, (label, _q) in OUTBOX_STATES.items()]
+
+    def queryset(self, request, queryset):
+        state = OUTBOX_STATES.get(self.value())
+        return queryset.filter(state[1]) if state else queryset
+
+
+# The delivery states staff can filter by (see notifications.deliver_outbox).
+OUTBOX_STATES = {
+    "sent": (gettext_lazy("已发送"), Q(sent_at__isnull=False)),
+    "retrying": (
+        gettext_lazy("等待重试"),
+        Q(sent_at__isnull=True, attempts__gt=0, attempts__lt=notifications.MAX_ATTEMPTS),
+    ),
+    "given_up": (gettext_lazy("已放弃"), Q(sent_at__isnull=True, attempts__gte=notifications.MAX_ATTEMPTS)),
+    "pending": (gettext_lazy("待发送"), Q(sent_at__isnull=True, attempts=0)),
+}
+
+
 @admin.register(Outbox)
 class OutboxAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("created_at", "channel", "recipient_label", "subject", "sent_at", "attempts", "last_error")
-    list_filter = ("channel", ("sent_at", admin.EmptyFieldListFilter))
-    exclude = ("recipient", "body")
+    """Delivery as staff need to see it: status, attempts and the masked reason of the last failure.
+
+    The recipient column is the masked label (138****1234, a staff username); the encrypted address
+    and the body are never shown."""
+
+    list_display = (
+        "created_at",
+        "channel",
+        "recipient_label",
+        "subject",
+        "delivery_status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+    )
+    list_filter = (OutboxStatusFilter, "channel")
+    exclude = ("recipient", "body", "claimed_until")
     readonly_fields = (
         "channel",
         "recipient_label",
@@ -463,9 +543,23 @@ class OutboxAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "complaint",
         "created_at",
         "sent_at",
+        "delivery_status",
         "attempts",
+        "next_attempt_at",
         "last_error",
     )
+
+    @admin.display(description=gettext_lazy("状态"))
+    def delivery_status(self, obj):
+        if obj.sent_at:
+            return _("已发送")
+        if obj.attempts >= notifications.MAX_ATTEMPTS:
+            return _("已放弃（已尝试 %(n)d 次）") % {"n": obj.attempts}
+        if obj.claimed_until and obj.claimed_until > timezone.now():
+            return _("正在发送")
+        if obj.attempts:
+            return _("等待重试")
+        return _("待发送")
 
     def has_module_permission(self, request):
         return can(request.user, "complaint_category.change")

@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from sunshine.exports import ListExporter
 
+from .models import Complaint
+
 
 class ComplaintExporter(ListExporter):
     """One row per complaint of ``queryset`` (select_related category, village, township, division)."""
@@ -37,22 +39,30 @@ class ComplaintExporter(ListExporter):
 
     def rows(self):
         now = timezone.now()
+        # Choice labels translated once per file, not once per cell (get_FOO_display per row was most of the time).
+        label = {name: _labels(name) for name in ("status", "level", "channel", "outcome", "rating")}
+        overdue = str(_("是"))
         for c in self.queryset.iterator(chunk_size=2000):
             yield [
                 c.tracking_code,
-                c.get_status_display(),
+                label["status"].get(c.status, c.status),
                 c.category.name,
                 c.township.name,
                 c.village.name,
                 c.division.name,
-                c.get_level_display(),
-                c.get_channel_display(),
+                label["level"].get(c.level, c.level),
+                label["channel"].get(c.channel, c.channel),
                 c.submitted_at,
                 c.due_at,
-                _("是") if c.is_overdue(now) else "",
+                overdue if c.is_overdue(now) else "",
                 c.accepted_at,
                 c.replied_at,
                 c.closed_at,
-                c.get_outcome_display() if c.outcome else "",
-                c.get_rating_display() if c.rating else "",
+                label["outcome"].get(c.outcome, c.outcome) if c.outcome else "",
+                label["rating"].get(c.rating, c.rating) if c.rating else "",
             ]
+
+
+def _labels(field_name):
+    """``{value: translated label}`` of a complaint field's choices, as ``get_<field>_display`` shows them."""
+    return {value: str(text) for value, text in Complaint._meta.get_field(field_name).flatchoices}

@@ -460,7 +460,10 @@ class OutboxChannel(models.TextChoices):
 
 
 class Outbox(models.Model):
-    """A notification written in the same transaction as the change; ``deliver_outbox`` sends it."""
+    """A notification written in the same transaction as the change; ``deliver_outbox`` sends it.
+
+    Status, derived: sent (``sent_at``), given up (``attempts`` reached the maximum), waiting for a retry
+    (``next_attempt_at``), being sent (``claimed_until`` in the future) or pending."""
 
     channel = models.CharField(max_length=10, choices=OutboxChannel.choices)
     recipient = models.TextField(blank=True)  # encrypted for filers' phones/e-mails
@@ -470,8 +473,10 @@ class Outbox(models.Model):
     complaint = models.ForeignKey(Complaint, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    last_error = models.TextField(_("上次失败原因"), blank=True)  # masked: never the recipient's number
+    next_attempt_at = models.DateTimeField(_("下次重试"), null=True, blank=True)  # backoff after a failure
+    claimed_until = models.DateTimeField(null=True, blank=True)  # a deliverer's lease while it sends
 
     class Meta:
         verbose_name = _("待发通知")

@@ -1,26 +1,49 @@
 """Notifications through an outbox.
 
-Services write ``Outbox`` rows inside their own transaction (so a notice exists
-exactly when the change committed); ``deliver_outbox`` — run by ``manage.py tick``
-— sends them: console by default, e-mail through Django, SMS through a small
-backend interface chosen by ``settings.COMPLAINTS_SMS_BACKEND``.
+Services write ``Outbox`` rows inside their own transaction (so a notice exists exactly when the change
+committed) through :func:`save_outbox`, which also queues one ``deliver_outbox_task`` in that transaction:
+with a worker running, notices leave within seconds. ``deliver_outbox`` sends them — console by default,
+e-mail through Django, SMS through a small backend interface chosen by ``settings.COMPLAINTS_SMS_BACKEND``;
+``manage.py tick`` runs it too, as the backstop for rows whose task was lost.
+
+Delivery claims each row before sending it (a short transaction: ``SKIP LOCKED`` on PostgreSQL, and a
+lease in ``claimed_until``), then sends and records the outcome row by row, so two deliverers never send
+one SMS twice and a deliverer that dies mid-batch leaves only its unsent rows, which come due again when
+the lease ends. A failed send is kept with its (masked) reason and retried with backoff
+(``RETRY_DELAYS``) until ``MAX_ATTEMPTS``.
 """
 
+import datetime
 import logging
 import sys
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django_tasks import task
 
+from sunshine.background import enqueue
 from sunshine.identity import decrypt, encrypt, mask_phone
+from sunshine.masking import mask_free_text
 
 from .models import Outbox, OutboxChannel
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+# Wait after the n-th failed attempt (the last one repeats): a carrier outage of an hour loses nothing.
+RETRY_DELAYS = (
+    datetime.timedelta(minutes=1),
+    datetime.timedelta(minutes=5),
+    datetime.timedelta(minutes=15),
+    datetime.timedelta(hours=1),
+)
+# A claimed row is another deliverer's for this long; after it (the deliverer died) it is due again.
+CLAIM_LEASE = datetime.timedelta(minutes=10)
+# Rows claimed at once: sent well within the lease even when each send takes seconds.
+CLAIM_BATCH = 50
 
 
 class SmsBackend:
@@ -94,9 +117,7 @@ def queue_for_handlers(complaint, *, subject, body):
         )
         .distinct()
     )
-    Outbox.objects.bulk_create(
-        [staff_message(user, subject=subject, body=body, complaint=complaint) for user in handlers]
-    )
+    save_outbox([staff_message(user, subject=subject, body=body, complaint=complaint) for user in handlers])
 
 
 def queue_for_filer(complaint, *, subject, body):
@@ -108,8 +129,20 @@ def queue_for_filer(complaint, *, subject, body):
         phone=decrypt(complaint.filer_phone_enc),
         email=decrypt(complaint.filer_email_enc),
     )
-    if message is not None:
-        message.save()
+    save_outbox([message])
+
+
+def save_outbox(messages):
+    """Write unsaved outbox rows (``None`` skipped) and queue their delivery in the caller's transaction.
+
+    One task per call, not per row: the task delivers everything due, so a second one finds nothing left.
+    """
+    messages = [message for message in messages if message is not None]
+    if not messages:
+        return []
+    Outbox.objects.bulk_create(messages)
+    enqueue(deliver_outbox_task)
+    return messages
 
 
 def _send(message):
@@ -121,24 +154,80 @@ def _send(message):
         log.warning("notice for %s: %s — %s", message.recipient_label, message.subject, message.body)
 
 
-def deliver_outbox(*, limit=500):
-    """Send pending notices. Safe to run twice at once: rows are claimed with SKIP LOCKED."""
-    sent = failed = 0
+def _due(now):
+    return (
+        Q(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
+        & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        & (Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+    )
+
+
+def _claim(now, limit):
+    """Take up to ``limit`` due rows for this deliverer: counts the attempt and sets the lease, then commits."""
     with transaction.atomic():
-        pending = Outbox.objects.filter(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS).order_by("id")
+        pending = Outbox.objects.filter(_due(now)).order_by("id")
         if connection.vendor == "postgresql":
+            # Rows another deliverer is claiming right now are skipped, not waited for.
             pending = pending.select_for_update(skip_locked=True)
-        for message in list(pending[:limit]):
-            message.attempts += 1
-            try:
-                _send(message)
-            except Exception as exc:  # a broken channel must not stop the others
-                message.last_error = str(exc)[:500]
-                message.save(update_fields=["attempts", "last_error"])
-                failed += 1
+        ids = list(pending.values_list("id", flat=True)[:limit])
+        # The condition again: on SQLite (no row locks) a row claimed since the read is not taken twice.
+        Outbox.objects.filter(_due(now), pk__in=ids).update(
+            attempts=F("attempts") + 1, claimed_until=now + CLAIM_LEASE
+        )
+    return list(Outbox.objects.filter(pk__in=ids, claimed_until=now + CLAIM_LEASE).order_by("id"))
+
+
+def retry_delay(attempts):
+    return RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1]
+
+
+def _failure_reason(exc):
+    """What staff see in the outbox list: the error without the recipient's number or address."""
+    return mask_free_text(f"{type(exc).__name__}: {exc}")[:500]
+
+
+def _deliver(message, now):
+    """Send one claimed row and record the outcome (its own commit). Returns the retry time after a failure."""
+    mine = Outbox.objects.filter(pk=message.pk, claimed_until=message.claimed_until)  # still our lease
+    try:
+        _send(message)
+    except Exception as exc:  # a broken channel must not stop the others
+        log.warning("outbox %s to %s failed: %s", message.pk, message.recipient_label, type(exc).__name__)
+        next_attempt = now + retry_delay(message.attempts)
+        mine.update(last_error=_failure_reason(exc), next_attempt_at=next_attempt, claimed_until=None)
+        return next_attempt
+    mine.update(sent_at=timezone.now(), last_error="", next_attempt_at=None, claimed_until=None)
+    return None
+
+
+def deliver_outbox(*, limit=500, now=None):
+    """Send up to ``limit`` due notices; each row is claimed first, so two deliverers never send one twice.
+
+    Rows are claimed ``CLAIM_BATCH`` at a time, so a slow carrier cannot outlast the lease of rows still
+    waiting in a batch. A failure keeps the row with its reason and a ``next_attempt_at`` (backoff); when
+    such a row can still be retried, a delivery task is queued for that time, so retries need no tick.
+    """
+    sent = failed = 0
+    retry_at = None
+    while sent + failed < limit:
+        claimed_at = now or timezone.now()
+        batch = _claim(claimed_at, min(CLAIM_BATCH, limit - sent - failed))
+        if not batch:
+            break
+        for message in batch:
+            next_attempt = _deliver(message, claimed_at)
+            if next_attempt is None:
+                sent += 1
                 continue
-            message.sent_at = timezone.now()
-            message.last_error = ""
-            message.save(update_fields=["attempts", "sent_at", "last_error"])
-            sent += 1
+            failed += 1
+            if message.attempts < MAX_ATTEMPTS:
+                retry_at = min(retry_at or next_attempt, next_attempt)
+    if retry_at is not None:
+        enqueue(deliver_outbox_task.using(run_after=retry_at))
     return f"outbox: {sent} sent, {failed} failed"
+
+
+@task()
+def deliver_outbox_task():
+    """The background form of :func:`deliver_outbox`, queued by :func:`save_outbox` (idempotent)."""
+    return deliver_outbox()

@@ -19,7 +19,7 @@ from villages.models import Membership
 
 from . import notifications
 from .deadlines import county_deadlines, stage_of
-from .models import LEVEL_ORDER, MOVES, OPEN_STATES, Complaint, Outbox, Status
+from .models import LEVEL_ORDER, MOVES, OPEN_STATES, Complaint, Status
 from .routing import escalation_cases_sql, level_above, sql_word
 
 ESCALATE = MOVES["escalate"]
@@ -298,4 +298,4 @@ def _queue_overdue_notices(notices):
         )
         for membership in memberships
     ]
-    Outbox.objects.bulk_create(rows)
+    notifications.save_outbox(rows)

@@ -6,17 +6,20 @@ township, county inspectors and admins for their county). The queries live in ``
 the tables in ``disclosures.exports``. A township outside the user's jurisdiction is 404, as everywhere.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sunshine.audit.services import audit_record
 from sunshine.exports import attachment
+from villages import export_jobs
+from villages.export_admin import submitted_message
 from villages.permissions import can, divisions_with
 
 from . import exports, selectors
@@ -112,23 +115,85 @@ class AnomalyAdmin(InspectorPageAdmin):
             raise Http404
         filters = self._filters(request)
         table = exports.anomaly_table(kind, request.user, filters)
+        if export_jobs.too_large_for_a_request(len(table.rows)):
+            export_jobs.export_submit(
+                user=request.user,
+                kind=ANOMALY_EXPORT,
+                params=_anomaly_params(kind, filters),
+                title=_("异常线索-%(list)s") % {"list": table.title},
+                division=filters.township,
+            )
+            messages.success(request, submitted_message(len(table.rows)))
+            return redirect(f"{reverse('admin:disclosures_anomalyreport_changelist')}?{request.GET.urlencode()}")
         response = exports.anomaly_export(table, _describe(filters)).response("xlsx")
         with transaction.atomic():
-            # Names of people leave the system in this file: who took which list, with which filters.
-            audit_record(
-                actor=request.user,
-                action="disclosure.anomalies_exported",
-                division=filters.township or _home_division(request.user),
-                object_repr=table.title,
-                data={
-                    "list": kind,
-                    "rows": len(table.rows),
-                    "category": filters.category.slug if filters.category else "",
-                    "period": filters.period,
-                    "township": filters.township.pk if filters.township else None,
-                },
+            _audit_anomaly_export(
+                request.user, kind, filters, len(table.rows), filters.township or _home_division(request.user)
             )
         return response
+
+
+def _audit_anomaly_export(actor, kind, filters, row_count, division, **extra):
+    """Names of people leave the system in this file: who took which list, with which filters."""
+    audit_record(
+        actor=actor,
+        action="disclosure.anomalies_exported",
+        division=division,
+        object_repr=str(exports.ANOMALY_KINDS[kind]),
+        data={
+            "list": kind,
+            "rows": row_count,
+            "category": filters.category.slug if filters.category else "",
+            "period": filters.period,
+            "township": filters.township.pk if filters.township else None,
+            **extra,
+        },
+    )
+
+
+# An anomaly list too long for a request is made by a background task (villages.export_jobs) from these
+# params: the filters by id, re-read in the requester's jurisdiction when the task runs.
+ANOMALY_EXPORT = "anomalies"
+
+
+def _anomaly_params(kind, filters):
+    return {
+        "list": kind,
+        "category": filters.category.pk if filters.category else None,
+        "period": filters.period,
+        "township": filters.township.pk if filters.township else None,
+    }
+
+
+def _anomaly_filters(user, params):
+    filters = selectors.AnomalyFilters(period=params["period"])
+    if params["township"] is not None:
+        filters.township = selectors.townships_for(user).filter(pk=params["township"]).first()
+        if filters.township is None:
+            raise export_jobs.ExportRefused(_("这个乡镇已不在您的辖区内。"))
+    if params["category"] is not None:
+        filters.category = Category.objects.filter(kind=Kind.ROSTER, pk=params["category"]).first()
+        if filters.category is None:
+            raise export_jobs.ExportRefused(_("这个类别已不存在。"))
+    return filters
+
+
+def _build_anomaly_export(user, params):
+    filters = _anomaly_filters(user, params)
+    table = exports.anomaly_table(params["list"], user, filters)
+    return exports.anomaly_export(table, _describe(filters))
+
+
+def _audit_anomaly_job(job, row_count):
+    filters = _anomaly_filters(job.requested_by, job.params)
+    _audit_anomaly_export(job.requested_by, job.params["list"], filters, row_count, job.division, job=job.pk)
+
+
+# Registered beside the view that submits it; the admin is loaded at start-up in every process (web, worker,
+# commands), so the worker knows the kind.
+export_jobs.register(
+    export_jobs.ExportKind(ANOMALY_EXPORT, selectors.ANOMALY_PERM, _build_anomaly_export, _audit_anomaly_job)
+)
 
 
 def _describe(filters):

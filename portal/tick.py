@@ -11,6 +11,7 @@ from complaints.tick import complaints_tick
 from disclosures.importer.services import roster_import_tick
 from disclosures.services import disclosures_tick, retention_sweep
 from sunshine.audit.services import seal_pending
+from villages.export_jobs import export_jobs_tick
 
 
 def close_objection_windows(*, now=None):
@@ -24,6 +25,7 @@ TICK_STEPS = [
     complaints_tick,  # deadlines and escalation
     deliver_outbox,  # notifications
     roster_import_tick,  # roster import: background validation, expiry
+    export_jobs_tick,  # background exports: files past EXPORT_KEEP_DAYS, lost jobs
     seal_pending,  # chain new audit events (last, so it seals what the other steps wrote)
 ]
 

@@ -15,7 +15,7 @@ with a leading ``'``. Only text is touched: numbers (``-5`` yuan) stay numbers.
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from urllib.parse import quote
@@ -123,6 +123,21 @@ def write_csv(sheets):
 
 
 WRITERS = {"xlsx": write_xlsx, "csv": write_csv}
+
+
+def render_counted(exporter, fmt):
+    """``exporter`` written as ``fmt``, and how many rows it holds (headers and preamble lines not counted):
+    a background export records the count without iterating the rows twice."""
+    counted = 0
+
+    def counting(rows):
+        nonlocal counted
+        for row in rows:
+            counted += 1
+            yield row
+
+    data = WRITERS[fmt](replace(sheet, rows=counting(sheet.rows)) for sheet in exporter.sheets())
+    return data, counted
 
 
 def content_disposition(filename, fallback):

@@ -473,6 +473,11 @@ COMPLAINTS_TICK_PYTHON = False
 # Disclosures: days after a period ends before a missing disclosure counts as overdue.
 DISCLOSURE_GRACE_DAYS = 10
 
+# Exports: a list with more rows than this is made by a background task (我的导出) instead of in the request;
+# its file is deleted this many days after it was made.
+EXPORT_INLINE_MAX_ROWS = env_int("EXPORT_INLINE_MAX_ROWS", 5000, minimum=1)
+EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7, minimum=1)
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOGGING = {
     "version": 1,

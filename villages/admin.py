@@ -250,4 +250,5 @@ class StaffUserAdmin(UserAdmin):
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
 
-from . import auth_admin  # noqa: E402,F401  login locks (django-axes) for county admins
+# Admin pages of their own modules: login locks (django-axes) for county admins; 我的导出 (background exports).
+from . import auth_admin, export_admin  # noqa: E402,F401

@@ -201,3 +201,50 @@ class CalendarDay(models.Model):
 
     def __str__(self):
         return f"{self.date} {'班' if self.is_workday else '休'} {self.note}"
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("正在导出")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+    EXPIRED = "expired", _("已过期")
+
+
+class ExportJob(models.Model):
+    """A list export too large for a web request, made by a background task (``villages.export_jobs``).
+
+    It stores what to export (``kind`` and its ``params``: the filters, never the rows) and the
+    requester's ``scope`` when they asked (the divisions where they held the kind's permission); the
+    task re-runs the exporter in the requester's scope, and a download is refused unless the requester
+    still holds that whole scope. ``status`` changes only through ``export_jobs.job_transition``.
+    """
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("申请人")
+    )
+    kind = models.CharField(_("清单"), max_length=50)
+    title = models.CharField(_("名称"), max_length=200)
+    params = models.JSONField(default=dict)
+    scope = models.JSONField(default=list)  # division ids
+    division = models.ForeignKey(
+        Division, null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False, related_name="+"
+    )
+    format = models.CharField(_("格式"), max_length=4, default="xlsx")
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED, db_index=True
+    )
+    file = models.CharField(max_length=255, blank=True)  # a name in private storage
+    row_count = models.PositiveIntegerField(_("行数"), null=True, blank=True)
+    error = models.TextField(_("失败原因"), blank=True)
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("我的导出")
+        verbose_name_plural = _("我的导出")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["requested_by", "-id"], name="exportjob_mine")]
+
+    def __str__(self):
+        return f"{self.title} ({self.get_status_display()})"

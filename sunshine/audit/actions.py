@@ -25,6 +25,12 @@ ACTIONS = {
     "calendar_day.created": _("新增工作日历日期"),
     "calendar_day.changed": _("修改工作日历"),
     "calendar_day.deleted": _("删除工作日历日期"),
+    # large exports made in the background (villages.export_jobs)
+    "export_job.requested": _("提交导出任务"),
+    "export_job.completed": _("导出任务完成"),
+    "export_job.failed": _("导出任务失败"),
+    "export_job.expired": _("导出文件到期删除"),
+    "export_job.downloaded": _("下载导出文件"),
     # categories
     "category.created": _("新增公开类别"),
     "category.changed": _("修改公开类别"),
