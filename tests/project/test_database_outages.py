@@ -166,3 +166,41 @@ def test_an_import_confirm_cut_off_mid_way_stores_nothing(db_proxy, tmp_path, wo
     db_proxy.set_mode("pass")
     assert sorted(RosterEntry.objects.values_list("name", flat=True)) == draft_names  # untouched
     assert not ImportJob.objects.filter(status=ImportStatus.IMPORTED).exclude(original_name="first.xlsx").exists()
+
+
+# The limits themselves
+
+
+def test_web_connections_carry_the_statement_and_lock_timeouts_and_commands_do_not(monkeypatch):
+    from django.db import connections
+
+    from sunshine.postgresql import base
+
+    def timeouts():
+        probe = connections.create_connection("default")
+        try:
+            with probe.cursor() as cursor:
+                cursor.execute("SELECT current_setting('statement_timeout'), current_setting('lock_timeout')")
+                return cursor.fetchone()
+        finally:
+            probe.close()
+
+    assert timeouts() == ("0", "0")  # this test process is not a web process: nothing is cut
+    limits = base.WebLimits(statement_seconds=3, lock_seconds=2, health_check_seconds=2)
+    monkeypatch.setattr(base, "_web_limits", limits)
+    assert timeouts() == ("3s", "2s")
+
+
+def test_an_answer_that_never_comes_is_given_up_at_the_deadline_and_the_connection_closed(db_proxy):
+    from sunshine.postgresql.base import DeadlineConnection
+
+    settings = connection.settings_dict
+    with DeadlineConnection.connect(
+        host="127.0.0.1", port=db_proxy.port, dbname=settings["NAME"], user=settings["USER"] or "postgres"
+    ) as hung:
+        hung.deadline = 0.5
+        assert hung.execute("SELECT 1").fetchone() == (1,)
+        db_proxy.set_mode("hang")
+        with pytest.raises(psycopg.OperationalError, match="no answer from the database within 0.5 s"):
+            hung.execute("SELECT 1")
+        assert hung.closed
