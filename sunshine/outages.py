@@ -20,6 +20,8 @@ from django.db import utils as db_utils
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
+from .input_guard import API_PREFIX, OPEN311_PREFIX, open311_error
+
 RETRY_AFTER_SECONDS = 30
 UNAVAILABLE_MESSAGE = "服务暂时不可用，请稍后再试。"
 SERVER_ERROR_MESSAGE = "服务器出错了，请稍后再试。"
@@ -92,18 +94,13 @@ def unreachable_message(exc):
     )
 
 
-def _wants_json(path):
-    return path.startswith(("/api/", "/open311/"))
-
-
 def error_page(request, *, status, message):
-    """The 500/503 answer: JSON for the API and Open311, else a standalone page that needs no database."""
+    """The 500/503 answer: Open311's error array (JSON or XML), the API's JSON, else a page that needs no database."""
     path = getattr(request, "path_info", "") or ""
-    if _wants_json(path):
-        body = {"detail": message}
-        if path.startswith("/open311/"):  # the spec's error array
-            body = [{"code": status, "description": message}]
-        response = JsonResponse(body, status=status, safe=False, json_dumps_params={"ensure_ascii": False})
+    if path.startswith(OPEN311_PREFIX):
+        response = open311_error(path, message, status=status)
+    elif path.startswith(API_PREFIX):
+        response = JsonResponse({"detail": message}, status=status, json_dumps_params={"ensure_ascii": False})
     else:
         context = {"message": message, "phone": settings.SITE_PHONE, "site_name": settings.SITE_NAME}
         template = "503.html" if status == 503 else "500.html"

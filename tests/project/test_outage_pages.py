@@ -68,10 +68,13 @@ def test_the_api_and_open311_answer_json_503(visitor, db):
     with failing_queries(OperationalError("connection refused")):
         api = visitor.get("/api/v1/disclosures/")
         open311 = visitor.get("/open311/v2/services.json")
+        open311_xml = visitor.get("/open311/v2/services.xml")
     assert api.status_code == 503 and api["Content-Type"] == "application/json"
     assert api.json() == {"detail": "服务暂时不可用，请稍后再试。"}
     assert open311.status_code == 503
     assert open311.json() == [{"code": 503, "description": "服务暂时不可用，请稍后再试。"}]
+    assert open311_xml.status_code == 503 and open311_xml["Content-Type"].startswith("text/xml")
+    assert "<code>503</code><description>服务暂时不可用，请稍后再试。</description>" in open311_xml.content.decode()
 
 
 def test_any_other_error_answers_the_chinese_500_page(visitor, db, office_phone):
