@@ -37,18 +37,18 @@ def _has_nul(request):
     return False
 
 
-def open311_error(path, description):
-    rows = [{"code": 400, "description": description}]
+def open311_error(path, description, status=400):
+    rows = [{"code": status, "description": description}]
     if path.lower().endswith(".xml"):
         top = ET.Element("errors")
         node = ET.SubElement(top, "error")
-        ET.SubElement(node, "code").text = "400"
+        ET.SubElement(node, "code").text = str(status)
         ET.SubElement(node, "description").text = description
         body = b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(top, encoding="utf-8")
-        response = HttpResponse(body, content_type="text/xml; charset=utf-8", status=400)
+        response = HttpResponse(body, content_type="text/xml; charset=utf-8", status=status)
     else:
         body = json.dumps(rows, ensure_ascii=False)
-        response = HttpResponse(body, content_type="application/json; charset=utf-8", status=400)
+        response = HttpResponse(body, content_type="application/json; charset=utf-8", status=status)
     response["Access-Control-Allow-Origin"] = "*"
     return response
 

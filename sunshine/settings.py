@@ -269,6 +269,31 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# A reused connection is checked (SELECT 1) before a request's first query: after a database restart or a
+# network blip each worker reconnects instead of answering its next request with an error.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Seconds to wait for a new database connection (every process); web processes also give up on a reused
+# connection's health check after this long.
+DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 3, minimum=1)
+# Web requests only (not commands, migrations or the task worker): the server cancels a statement after
+# DB_STATEMENT_TIMEOUT seconds and a wait for a row lock after DB_LOCK_TIMEOUT; the page then answers 503.
+DB_STATEMENT_TIMEOUT = env_float("DB_STATEMENT_TIMEOUT", 15.0, minimum=0.1)
+DB_LOCK_TIMEOUT = env_float("DB_LOCK_TIMEOUT", 10.0, minimum=0.1)
+# TCP keepalives: an idle connection whose peer vanished (dropped network) is noticed within about a minute.
+DB_KEEPALIVES_IDLE = env_int("DB_KEEPALIVES_IDLE", 30, minimum=1)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend plus deadlines for web processes (sunshine/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "sunshine.postgresql"
+    DATABASES["default"]["OPTIONS"] = {
+        "connect_timeout": DB_CONNECT_TIMEOUT,
+        "keepalives": 1,
+        "keepalives_idle": DB_KEEPALIVES_IDLE,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+        # Data sent but not acknowledged for this long (network gone mid-query) drops the connection.
+        "tcp_user_timeout": (DB_KEEPALIVES_IDLE + 30) * 1000,
+        **DATABASES["default"].get("OPTIONS", {}),  # what DATABASE_URL's query string says wins
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -348,6 +373,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 SITE_NAME = env("SITE_NAME", "阳光村务")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
+# The office's phone number, printed on the "service unavailable" page so a resident can still reach someone.
+SITE_PHONE = env("SITE_PHONE", "")
 
 LOGIN_URL = "admin:login"
 

@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from . import views
+from . import outages, views
 
 admin.site.site_header = "阳光村务管理后台"
 admin.site.site_title = "阳光村务管理后台"
@@ -41,3 +41,6 @@ if settings.DEBUG:
     from django.conf.urls.static import static
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# Database trouble anywhere in a request (view or middleware) → 503 服务暂时不可用; anything else → Chinese 500.
+handler500 = outages.server_error

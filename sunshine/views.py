@@ -1,8 +1,9 @@
-from django.db import connection
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect, JsonResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+
+from . import health
 
 
 @require_POST
@@ -21,6 +22,11 @@ def kiosk_toggle(request):
 
 @never_cache
 def healthz(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return HttpResponse("ok", content_type="text/plain")
+    """200 when the database, the cache and storage all answer; 503 naming the ones that do not, within 3 s.
+
+    For monitoring: {"status": "ok" | "unavailable", "failing": [...], "checks": {name: {...}}}.
+    """
+    checks = health.run_checks()
+    failing = sorted(name for name, result in checks.items() if not result["ok"])
+    body = {"status": "unavailable" if failing else "ok", "failing": failing, "checks": checks}
+    return JsonResponse(body, status=503 if failing else 200)

@@ -9,6 +9,7 @@ import traceback
 from django.core.management.base import BaseCommand, CommandError
 
 from portal import tick
+from sunshine.outages import database_unreachable
 
 
 class Command(BaseCommand):
@@ -20,7 +21,9 @@ class Command(BaseCommand):
             name = tick.step_name(step)
             try:
                 result = step()
-            except Exception:  # one broken step must not stop the others
+            except Exception as exc:  # one broken step must not stop the others
+                if database_unreachable(exc):
+                    raise  # nor can the next ones: manage.py prints one clear message and exits 2
                 failed.append(name)
                 self.stderr.write(f"{name} failed:\n{traceback.format_exc()}")
                 continue
