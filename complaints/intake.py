@@ -1,10 +1,17 @@
 """Filing a complaint: check what was sent, route it, start its clock, audit and notify the handlers."""
 
+import base64
 import datetime
+import hashlib
+import hmac
 import secrets
+from dataclasses import dataclass
 
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,11 +31,15 @@ from .models import (
     new_tracking_code,
     phone_key,
 )
-from .notifications import queue_for_handlers
+from .notifications import queue_for_handlers, queue_secret_sms
 from .photos import MAX_PHOTOS
 from .routing import route
 
 MAX_TEXT = 4000
+INTAKE_TOKEN_SALT = "complaints.intake-token"
+INTAKE_TOKEN_MAX_AGE = 7 * 24 * 3600  # a form left open longer files without the replay guard
+# How long a resubmission of the filer's own form (or a reopened done page) still shows the tracking secret.
+SECRET_REPLAY_HOURS = 24
 
 
 def new_secret():
@@ -74,6 +85,111 @@ def _check_links(village, disclosure, roster_entry, named_cadre):
     if disclosure is None or roster_entry.revision.disclosure_id != disclosure.pk:
         raise ValidationError({"entry": _("名单条目与公开事项不符。")})
     return roster_entry.person_key
+
+
+# ---------------------------------------------------------------- the form's one-time token
+
+
+def intake_token_new():
+    """A random token for one intake form, signed so that only tokens this site issued are accepted."""
+    return signing.TimestampSigner(salt=INTAKE_TOKEN_SALT).sign(secrets.token_urlsafe(24))
+
+
+def intake_token_check(signed):
+    """The raw token inside ``signed``, or None when it is missing, forged or older than a week."""
+    if not signed:
+        return None
+    try:
+        return signing.TimestampSigner(salt=INTAKE_TOKEN_SALT).unsign(signed, max_age=INTAKE_TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        return None
+
+
+def _token_hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _secret_box(token):
+    """A Fernet key only the holder of the raw token (the filer's form page) and this server can make."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"intake-secret:{token}".encode(), hashlib.sha256).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+@dataclass(frozen=True)
+class Submission:
+    complaint: Complaint
+    secret: str | None  # None when it can no longer be shown (re-issued, or the replay came too late)
+    replayed: bool
+
+
+def intake_replay(token, *, now=None):
+    """The complaint already filed with this form's token, with its secret when it may still be shown."""
+    complaint = Complaint.objects.exclude(intake_token_hash="").filter(intake_token_hash=_token_hash(token)).first()
+    if complaint is None:
+        return None
+    secret = None
+    fresh = (now or timezone.now()) - complaint.submitted_at < datetime.timedelta(hours=SECRET_REPLAY_HOURS)
+    if complaint.intake_secret_box and fresh:
+        try:
+            secret = _secret_box(token).decrypt(complaint.intake_secret_box.encode()).decode()
+        except InvalidToken:
+            secret = None
+    return Submission(complaint, secret, replayed=True)
+
+
+def complaint_submit_once(*, intake_token, **fields):
+    """File a complaint from the public form, once per form: a resubmission (a retry after a timeout, a double
+    tap, back and submit again) returns the complaint already stored. Two racing submissions of one form meet
+    at the unique token: the second insert fails and returns the first one's complaint.
+
+    ``intake_token`` None (a page from before the token, a script): filed without the guard.
+    Photo files written before a failure (the database went away mid-way) are deleted again.
+    """
+    if intake_token is not None and (earlier := intake_replay(intake_token)) is not None:
+        return earlier
+    stored_files = []
+    try:
+        complaint, secret = complaint_submit(**fields, intake_token=intake_token, stored_files=stored_files)
+    except IntegrityError:
+        _delete_files(stored_files)
+        earlier = intake_replay(intake_token) if intake_token is not None else None
+        if earlier is None:
+            raise
+        return earlier
+    except BaseException:
+        _delete_files(stored_files)
+        raise
+    return Submission(complaint, secret, replayed=False)
+
+
+def _delete_files(names):
+    from sunshine.storage import private_storage
+
+    for name in names:
+        private_storage.delete(name)
+
+
+def complaint_reissue_secret(*, tracking_code, phone):
+    """A new tracking secret sent by SMS to the phone the filer gave; the old one stops working at once.
+
+    Returns nothing either way: the caller answers the same whether or not the phone matched (no oracle).
+    """
+    key = phone_key(phone)
+    with transaction.atomic():
+        complaint = (
+            Complaint.objects.select_for_update(of=("self",)).filter(tracking_code=tracking_code).first()
+        )
+        if complaint is None or not key or not hmac.compare_digest(complaint.filer_phone_key or "-", key):
+            return
+        secret = new_secret()
+        complaint.secret_hash = hash_secret(secret)
+        complaint.intake_secret_box = ""  # a replay must not show the dead secret
+        complaint.save(update_fields=["secret_hash", "intake_secret_box", "updated_at"])
+        audit_record(actor=None, action="complaint.secret_reissued", obj=complaint, data={"channel": "sms"})
+        queue_secret_sms(complaint, secret)
+
+
+# ---------------------------------------------------------------- filing
 
 
 def _unused_tracking_code():
@@ -156,11 +272,15 @@ def complaint_submit(
     lat=None,
     long=None,
     now=None,
+    intake_token=None,
+    stored_files=None,
 ):
     """File a complaint. Returns ``(complaint, secret)``; the secret is shown once, only its hash is kept.
 
     ``photos``: cleaned ``(ContentFile, width, height)`` from ``complaints.photos.clean_photo``.
     ``entered_by``: staff entering a complaint received by phone or in person.
+    ``intake_token``: the public form's raw one-time token (``complaint_submit_once``); ``stored_files`` collects
+    the names of the photo files written, so a caller can delete them when the transaction fails.
     """
     text = _clean_text(text)
     _check_request(village, photos, entered_by)
@@ -179,6 +299,8 @@ def complaint_submit(
     complaint = Complaint.objects.create(
         tracking_code=_unused_tracking_code(),
         secret_hash=hash_secret(secret),
+        intake_token_hash=_token_hash(intake_token) if intake_token else "",
+        intake_secret_box=_secret_box(intake_token).encrypt(secret.encode()).decode() if intake_token else "",
         category=category,
         village=village,
         township=village.parent,
@@ -202,6 +324,10 @@ def complaint_submit(
         **_clock_fields(village.parent.parent, now or timezone.now()),
     )
     for content, width, height in photos:
-        ComplaintPhoto.objects.create(complaint=complaint, file=content, width=width, height=height, size=content.size)
+        photo = ComplaintPhoto(complaint=complaint, width=width, height=height, size=content.size)
+        photo.file.save(content.name, content, save=False)  # the file first, so its name is known if the insert fails
+        if stored_files is not None:
+            stored_files.append(photo.file.name)
+        photo.save()
     _record_submission(complaint, entered_by=entered_by, photos=photos)
     return complaint, secret
