@@ -166,7 +166,7 @@ def _delete_files(names):
     from sunshine.storage import private_storage
 
     for name in names:
-        private_storage.delete(name)
+        private_storage().delete(name)
 
 
 def complaint_reissue_secret(*, tracking_code, phone):
