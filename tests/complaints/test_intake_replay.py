@@ -73,7 +73,9 @@ def test_a_different_form_files_a_second_complaint(client, world, cat):
 
 def test_a_late_replay_finds_the_complaint_but_no_longer_shows_the_secret(world, cat):
     token = services.intake_token_check(services.intake_token_new())
-    filed = services.complaint_submit_once(intake_token=token, category=cat["environment"], village=world.v1, text="路灯")
+    filed = services.complaint_submit_once(
+        intake_token=token, category=cat["environment"], village=world.v1, text="路灯坏了"
+    )
     assert filed.secret and not filed.replayed
     soon = services.intake_replay(token, now=filed.complaint.submitted_at + datetime.timedelta(hours=23))
     assert soon.replayed and soon.complaint == filed.complaint and soon.secret == filed.secret
