@@ -89,9 +89,7 @@ class IntakeForm(forms.Form):
         categories = ComplaintCategory.objects.filter(is_active=True)
         self.fields["village"].choices = village_choices()
         self.fields["category"].queryset = categories
-        _remember_choices(
-            {"village": self.fields["village"].choices, "category": [(c.pk, c.name) for c in categories]}
-        )
+        _remember_choices({"village": self.fields["village"].choices, "category": [(c.pk, c.name) for c in categories]})
 
     @classmethod
     def offline(cls, data):

@@ -176,9 +176,7 @@ def complaint_reissue_secret(*, tracking_code, phone):
     """
     key = phone_key(phone)
     with transaction.atomic():
-        complaint = (
-            Complaint.objects.select_for_update(of=("self",)).filter(tracking_code=tracking_code).first()
-        )
+        complaint = Complaint.objects.select_for_update(of=("self",)).filter(tracking_code=tracking_code).first()
         if complaint is None or not key or not hmac.compare_digest(complaint.filer_phone_key or "-", key):
             return
         secret = new_secret()

@@ -5,27 +5,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('complaints', '0005_drop_unused_township_index'),
-        ('disclosures', '0004_attachments_private'),
-        ('villages', '0002_division_lat_long'),
+        ("complaints", "0005_drop_unused_township_index"),
+        ("disclosures", "0004_attachments_private"),
+        ("villages", "0002_division_lat_long"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='complaint',
-            name='intake_secret_box',
-            field=models.TextField(blank=True, default='', editable=False),
+            model_name="complaint",
+            name="intake_secret_box",
+            field=models.TextField(blank=True, default="", editable=False),
         ),
         migrations.AddField(
-            model_name='complaint',
-            name='intake_token_hash',
-            field=models.CharField(blank=True, default='', editable=False, max_length=64),
+            model_name="complaint",
+            name="intake_token_hash",
+            field=models.CharField(blank=True, default="", editable=False, max_length=64),
         ),
         migrations.AddConstraint(
-            model_name='complaint',
-            constraint=models.UniqueConstraint(condition=models.Q(('intake_token_hash', ''), _negated=True), fields=('intake_token_hash',), name='complaint_intake_token_unique'),
+            model_name="complaint",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("intake_token_hash", ""), _negated=True),
+                fields=("intake_token_hash",),
+                name="complaint_intake_token_unique",
+            ),
         ),
     ]
