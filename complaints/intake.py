@@ -137,6 +137,19 @@ def intake_replay(token, *, now=None):
     return Submission(complaint, secret, replayed=True)
 
 
+def forget_intake_secrets(*, now=None):
+    """Clear the encrypted secrets kept for resubmissions once they can no longer be shown (tick step).
+
+    Only the filer's form can open them, and only for SECRET_REPLAY_HOURS; after that they are dead weight, and
+    data kept is data that can leak. The token's hash stays, so a late resubmission still files nothing twice.
+    """
+    cutoff = (now or timezone.now()) - datetime.timedelta(hours=SECRET_REPLAY_HOURS)
+    cleared = (
+        Complaint.objects.filter(submitted_at__lt=cutoff).exclude(intake_secret_box="").update(intake_secret_box="")
+    )
+    return f"intake secrets: {cleared} forgotten"
+
+
 def complaint_submit_once(*, intake_token, **fields):
     """File a complaint from the public form, once per form: a resubmission (a retry after a timeout, a double
     tap, back and submit again) returns the complaint already stored. Two racing submissions of one form meet

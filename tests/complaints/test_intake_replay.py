@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from complaints import services
+from complaints.intake import forget_intake_secrets
 from complaints.models import Complaint, ComplaintPhoto
 from sunshine.storage import private_storage
 from tests.complaints.images import jpeg_with_exif
@@ -81,6 +82,22 @@ def test_a_late_replay_finds_the_complaint_but_no_longer_shows_the_secret(world,
     assert soon.replayed and soon.complaint == filed.complaint and soon.secret == filed.secret
     late = services.intake_replay(token, now=filed.complaint.submitted_at + datetime.timedelta(hours=25))
     assert late.complaint == filed.complaint and late.secret is None
+
+
+def test_the_tick_forgets_secrets_kept_for_replays_once_they_may_no_longer_be_shown(world, cat):
+    token = services.intake_token_check(services.intake_token_new())
+    filed = services.complaint_submit_once(
+        intake_token=token, category=cat["environment"], village=world.v1, text="路灯坏了"
+    )
+    assert forget_intake_secrets(now=filed.complaint.submitted_at + datetime.timedelta(hours=23)).endswith(
+        " 0 forgotten"
+    )
+    assert forget_intake_secrets(now=filed.complaint.submitted_at + datetime.timedelta(hours=25)).endswith(
+        " 1 forgotten"
+    )
+    assert Complaint.objects.get().intake_secret_box == ""
+    again = services.intake_replay(token)  # still one complaint per form
+    assert again.complaint == filed.complaint and again.secret is None
 
 
 def test_a_replay_at_a_kiosk_shows_no_one_elses_secret_and_grants_nothing(settings, world, cat):

@@ -92,6 +92,11 @@ def test_rate_limits_still_count_in_this_process_while_redis_is_down(redis_behin
     assert Complaint.objects.count() == 2
 
 
+def test_sessions_do_not_live_in_redis(settings):
+    """A resident's access to their complaint (the session) must survive Redis going away."""
+    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+
+
 # ---------------------------------------------------------------- the database, in-process
 
 
