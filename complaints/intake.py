@@ -105,8 +105,15 @@ def intake_token_check(signed):
         return None
 
 
-def _token_hash(token):
-    return hashlib.sha256(token.encode()).hexdigest()
+def intake_fingerprint(*, category, village, text):
+    """What makes two submissions the same complaint: the village, the category and the text."""
+    return hashlib.sha256(f"{village.pk}|{category.pk}|{(text or '').strip()}".encode()).hexdigest()
+
+
+def _token_hash(token, fingerprint):
+    """The stored key: the form's token with what was sent in it, so a form sent again unchanged finds its
+    complaint, and one edited after Back (same token, other text) files the new text instead of losing it."""
+    return hashlib.sha256(f"{token}|{fingerprint}".encode()).hexdigest()
 
 
 def _secret_box(token):
@@ -122,9 +129,10 @@ class Submission:
     replayed: bool
 
 
-def intake_replay(token, *, now=None):
-    """The complaint already filed with this form's token, with its secret when it may still be shown."""
-    complaint = Complaint.objects.exclude(intake_token_hash="").filter(intake_token_hash=_token_hash(token)).first()
+def intake_replay(token, fingerprint, *, now=None):
+    """The complaint already filed with this form's token and content, with its secret while it may be shown."""
+    key = _token_hash(token, fingerprint)
+    complaint = Complaint.objects.exclude(intake_token_hash="").filter(intake_token_hash=key).first()
     if complaint is None:
         return None
     secret = None
@@ -153,19 +161,20 @@ def forget_intake_secrets(*, now=None):
 def complaint_submit_once(*, intake_token, **fields):
     """File a complaint from the public form, once per form: a resubmission (a retry after a timeout, a double
     tap, back and submit again) returns the complaint already stored. Two racing submissions of one form meet
-    at the unique token: the second insert fails and returns the first one's complaint.
+    at the unique key (token and content): the second insert fails and returns the first one's complaint.
 
     ``intake_token`` None (a page from before the token, a script): filed without the guard.
     Photo files written before a failure (the database went away mid-way) are deleted again.
     """
-    if intake_token is not None and (earlier := intake_replay(intake_token)) is not None:
+    fingerprint = intake_fingerprint(category=fields["category"], village=fields["village"], text=fields["text"])
+    if intake_token is not None and (earlier := intake_replay(intake_token, fingerprint)) is not None:
         return earlier
     stored_files = []
     try:
         complaint, secret = complaint_submit(**fields, intake_token=intake_token, stored_files=stored_files)
     except IntegrityError:
         _delete_files(stored_files)
-        earlier = intake_replay(intake_token) if intake_token is not None else None
+        earlier = intake_replay(intake_token, fingerprint) if intake_token is not None else None
         if earlier is None:
             raise
         return earlier
@@ -310,7 +319,9 @@ def complaint_submit(
     complaint = Complaint.objects.create(
         tracking_code=_unused_tracking_code(),
         secret_hash=hash_secret(secret),
-        intake_token_hash=_token_hash(intake_token) if intake_token else "",
+        intake_token_hash=_token_hash(intake_token, intake_fingerprint(category=category, village=village, text=text))
+        if intake_token
+        else "",
         intake_secret_box=_secret_box(intake_token).encrypt(secret.encode()).decode() if intake_token else "",
         category=category,
         village=village,

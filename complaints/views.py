@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -104,24 +105,28 @@ def _intake_initial(request):
     return initial, _objection_context(request, initial)
 
 
-@never_cache
 def intake(request):
     if request.method != "POST":
         initial, target = _intake_initial(request)
         initial["intake_token"] = services.intake_token_new()
-        return render(request, "complaints/intake.html", {"target": target, "form": IntakeForm(initial=initial)})
+        response = render(request, "complaints/intake.html", {"target": target, "form": IntakeForm(initial=initial)})
+        # Not no-store: Back from the done page must show this very page (its token, what was typed) from the
+        # browser's history cache; a fresh page would carry a new token and file the same text twice. The blank
+        # form holds nothing personal; "private, no-cache" keeps it out of shared caches and fresh on a new visit.
+        patch_cache_control(response, private=True, no_cache=True, max_age=0)
+        return response
     try:
-        return _intake_post(request)
+        response = _intake_post(request)
     except db.Error:  # refused, hung past its timeout, or dropped mid-way: nothing was stored
         log.warning("complaint intake: database unavailable, the form was given back to the resident", exc_info=True)
-        return _intake_outage(request)
+        response = _intake_outage(request)
+    add_never_cache_headers(response)  # it holds what the resident typed
+    return response
 
 
 def _intake_post(request):
     initial, target = _intake_initial(request)
     token = services.intake_token_check(request.POST.get("intake_token"))
-    if token is not None and (earlier := services.intake_replay(token)) is not None:
-        return _filed(request, earlier)  # the same form again: a retry after a timeout, a double tap
     data = request.POST
     if token is None:  # a page from before the token, or a forged one: filed unguarded; a re-shown form gets one
         data = data.copy()
@@ -129,6 +134,13 @@ def _intake_post(request):
     context = {"target": target}
     context["form"] = form = IntakeForm(data, request.FILES, initial=initial)
     if form.is_valid():
+        fingerprint = services.intake_fingerprint(**{k: form.cleaned_data[k] for k in ("category", "village", "text")})
+        # The same form sent again (a retry after a timeout, a double tap), or the same complaint sent again from
+        # this browser (Back to a page the browser fetched anew, with a new token): the stored one, not a second.
+        # A POST without a token (an old page, a script) is filed as before.
+        earlier = token and (services.intake_replay(token, fingerprint) or _filed_here(request, fingerprint))
+        if earlier:
+            return _filed(request, earlier, fingerprint)
         refusal = ratelimit.refuse_intake(request, phone_key(form.cleaned_data["phone"]))
         if refusal:
             message = _("提交太频繁，请稍后再试；也可以拨打乡镇电话反映。您填写的内容还在，不会丢失。")
@@ -142,11 +154,20 @@ def _intake_post(request):
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                return _filed(request, submission)
+                return _filed(request, submission, fingerprint)
     return render(request, "complaints/intake.html", context)
 
 
-def _filed(request, submission):
+def _filed_here(request, fingerprint):
+    """The complaint this browser session filed last, when ``fingerprint`` is its content and it is recent."""
+    done = request.session.get(DONE_KEY) or {}
+    if done.get("fingerprint") != fingerprint or time.time() - done.get("at", 0) >= SECRET_REPLAY_HOURS * 3600:
+        return None
+    complaint = Complaint.objects.filter(tracking_code=done["code"]).first()
+    return complaint and services.Submission(complaint, _done_secret(request, done["code"]), replayed=True)
+
+
+def _filed(request, submission, fingerprint):
     """After a filing (or a resubmission of the same form): this browser may follow it; on to the done page."""
     code = submission.complaint.tracking_code
     if submission.replayed and ratelimit.is_kiosk(request):
@@ -155,7 +176,7 @@ def _filed(request, submission):
     _grant(request, code)
     if submission.secret or (request.session.get(DONE_KEY) or {}).get("code") != code:
         secret = encrypt(submission.secret) if submission.secret else ""
-        request.session[DONE_KEY] = {"code": code, "secret": secret, "at": int(time.time())}
+        request.session[DONE_KEY] = {"code": code, "secret": secret, "at": int(time.time()), "fingerprint": fingerprint}
     if submission.replayed:
         messages.info(request, _("这份留言已经提交过，没有重复提交。"))
     return redirect("complaints:done", code=code)

@@ -72,32 +72,49 @@ def test_a_different_form_files_a_second_complaint(client, world, cat):
     assert Complaint.objects.count() == 2
 
 
-def test_a_late_replay_finds_the_complaint_but_no_longer_shows_the_secret(world, cat):
+def file_with_token(world, cat, text="路灯坏了"):
     token = services.intake_token_check(services.intake_token_new())
-    filed = services.complaint_submit_once(
-        intake_token=token, category=cat["environment"], village=world.v1, text="路灯坏了"
-    )
+    fields = {"category": cat["environment"], "village": world.v1, "text": text}
+    return token, services.intake_fingerprint(**fields), services.complaint_submit_once(intake_token=token, **fields)
+
+
+def test_a_late_replay_finds_the_complaint_but_no_longer_shows_the_secret(world, cat):
+    token, fingerprint, filed = file_with_token(world, cat)
     assert filed.secret and not filed.replayed
-    soon = services.intake_replay(token, now=filed.complaint.submitted_at + datetime.timedelta(hours=23))
+    at = filed.complaint.submitted_at
+    soon = services.intake_replay(token, fingerprint, now=at + datetime.timedelta(hours=23))
     assert soon.replayed and soon.complaint == filed.complaint and soon.secret == filed.secret
-    late = services.intake_replay(token, now=filed.complaint.submitted_at + datetime.timedelta(hours=25))
+    late = services.intake_replay(token, fingerprint, now=at + datetime.timedelta(hours=25))
     assert late.complaint == filed.complaint and late.secret is None
 
 
 def test_the_tick_forgets_secrets_kept_for_replays_once_they_may_no_longer_be_shown(world, cat):
-    token = services.intake_token_check(services.intake_token_new())
-    filed = services.complaint_submit_once(
-        intake_token=token, category=cat["environment"], village=world.v1, text="路灯坏了"
-    )
-    assert forget_intake_secrets(now=filed.complaint.submitted_at + datetime.timedelta(hours=23)).endswith(
-        " 0 forgotten"
-    )
-    assert forget_intake_secrets(now=filed.complaint.submitted_at + datetime.timedelta(hours=25)).endswith(
-        " 1 forgotten"
-    )
+    token, fingerprint, filed = file_with_token(world, cat)
+    at = filed.complaint.submitted_at
+    assert forget_intake_secrets(now=at + datetime.timedelta(hours=23)).endswith(" 0 forgotten")
+    assert forget_intake_secrets(now=at + datetime.timedelta(hours=25)).endswith(" 1 forgotten")
     assert Complaint.objects.get().intake_secret_box == ""
-    again = services.intake_replay(token)  # still one complaint per form
+    again = services.intake_replay(token, fingerprint)  # still one complaint per form
     assert again.complaint == filed.complaint and again.secret is None
+
+
+def test_back_to_a_page_fetched_anew_and_submit_again_gives_the_stored_complaint(client, world, cat):
+    """Back from the done page to a form the browser fetched again (a new token), the text put back by the
+    browser: the same complaint from the same browser session is the one already stored."""
+    first = client.post(reverse("complaints:new"), fresh_form(client, world, cat))
+    again = client.post(reverse("complaints:new"), fresh_form(client, world, cat))
+    assert again["Location"] == first["Location"] and Complaint.objects.count() == 1
+
+
+def test_an_edited_resubmission_of_the_same_form_files_the_new_text(client, world, cat):
+    """Back, change the text, submit: the same token with other content is a new complaint, never a lost one;
+    that edited form sent twice is still one."""
+    data = fresh_form(client, world, cat)
+    client.post(reverse("complaints:new"), data)
+    edited = {**data, "text": "更正：是村西口的路灯坏了三个月。"}
+    first = client.post(reverse("complaints:new"), edited)
+    assert client.post(reverse("complaints:new"), edited)["Location"] == first["Location"]
+    assert sorted(Complaint.objects.values_list("text", flat=True)) == sorted([data["text"], edited["text"]])
 
 
 def test_a_replay_at_a_kiosk_shows_no_one_elses_secret_and_grants_nothing(settings, world, cat):
@@ -150,17 +167,14 @@ def _private_files():
 @pytest.mark.django_db(transaction=True)
 def test_racing_submissions_of_one_form_file_one_complaint(transactional_db, world, cat):
     token = services.intake_token_check(services.intake_token_new())
+    fields = {"category": cat["environment"], "village": world.v1, "text": "村口路灯坏了。"}
     barrier = threading.Barrier(4)
     results, errors = [], []
 
     def submit():
         try:
             barrier.wait()
-            results.append(
-                services.complaint_submit_once(
-                    intake_token=token, category=cat["environment"], village=world.v1, text="村口路灯坏了。"
-                )
-            )
+            results.append(services.complaint_submit_once(intake_token=token, **fields))
         except Exception as exc:  # an IntegrityError reaching the resident is what this test exists to catch
             errors.append(repr(exc))
         finally:
