@@ -201,11 +201,14 @@ def _intake_outage(request):
 
 
 def _done_secret(request, code):
+    """The secret this session was shown for ``code``, while recent and still valid (not re-issued by SMS)."""
     done = request.session.get(DONE_KEY) or {}
     fresh = time.time() - done.get("at", 0) < SECRET_REPLAY_HOURS * 3600
     if done.get("code") != code or not done.get("secret") or not fresh:
         return None
-    return decrypt(done["secret"])
+    secret = decrypt(done["secret"])
+    complaint = Complaint.objects.filter(tracking_code=code).only("secret_hash").first()
+    return secret if complaint is not None and complaint.check_secret(secret) else None
 
 
 @never_cache

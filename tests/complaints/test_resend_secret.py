@@ -114,3 +114,5 @@ def test_a_resubmitted_form_no_longer_shows_a_reissued_secret(client, world, cat
     replay = Client().post(reverse("complaints:new"), data, follow=True)
     assert shown(replay) == (complaint.tracking_code, None)
     assert Complaint.objects.count() == 1
+    # Nor does the filer's own browser, reopening its done page: that secret no longer works.
+    assert shown(client.get(reverse("complaints:done_latest"), follow=True)) == (complaint.tracking_code, None)
