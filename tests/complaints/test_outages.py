@@ -235,3 +235,40 @@ def test_database_refused_and_hung_during_intake_lose_nothing(server_through_pro
     assert status == 503 and "第二件事：水渠堵了。" in html
     proxy.set_mode("pass")
     assert Complaint.objects.count() == 1
+
+
+def test_an_objection_whose_post_meets_a_database_failure_keeps_its_link_and_text(client, world, cat):
+    from django.utils import timezone
+
+    from disclosures.models import Category, Disclosure, Kind, Phase, Revision, RosterEntry
+
+    category = Category.objects.create(
+        slug="dibao-o", name="低保", kind=Kind.ROSTER, cadence="monthly", objection_days=7
+    )
+    disclosure = Disclosure.objects.create(
+        division=world.v1, category=category, period="2026-11", phase=Phase.PRE, status="published"
+    )
+    revision = Revision.objects.create(disclosure=disclosure, number=1)
+    entry = RosterEntry.objects.create(revision=revision, name="张三", person_key="k" * 64)
+    Revision.objects.filter(pk=revision.pk).update(state="published")
+    Disclosure.objects.filter(pk=disclosure.pk).update(
+        current_revision=revision, objection_ends_at=timezone.now() + timezone.timedelta(days=7)
+    )
+    url = reverse("complaints:new") + f"?disclosure={disclosure.pk}&entry={entry.pk}"
+    token = re.search(r'name="intake_token" value="([^"]+)"', client.get(url).content.decode()).group(1)
+    data = {
+        "village": world.v1.pk,
+        "category": cat["objection"].pk,
+        "text": "张三家新盖了楼房。",
+        "disclosure": disclosure.pk,
+        "entry": entry.pk,
+        "intake_token": token,
+    }
+    with mock.patch("complaints.services.complaint_submit_once", side_effect=OperationalError("refused")):
+        refused = client.post(url, data)
+    html = refused.content.decode()
+    assert refused.status_code == 503 and "我有异议" in html and "张三家新盖了楼房。" in html
+    assert f'name="disclosure" value="{disclosure.pk}"' in html and f'name="entry" value="{entry.pk}"' in html
+    assert client.post(url, data).status_code == 302  # the retry, once the database is back
+    complaint = Complaint.objects.get()
+    assert (complaint.disclosure, complaint.roster_entry) == (disclosure, entry)
