@@ -241,6 +241,26 @@ def _clock_fields(county, now):
     }
 
 
+def _replay_fields(intake_token, secret, *, category, village, text):
+    """The public form's key (token and content) and its secret sealed with the token; nothing without a token."""
+    if not intake_token:
+        return {}
+    return {
+        "intake_token_hash": _token_hash(
+            intake_token, intake_fingerprint(category=category, village=village, text=text)
+        ),
+        "intake_secret_box": _secret_box(intake_token).encrypt(secret.encode()).decode(),
+    }
+
+
+def _store_photos(complaint, photos, stored_files):
+    for content, width, height in photos:
+        photo = ComplaintPhoto(complaint=complaint, width=width, height=height, size=content.size)
+        photo.file.save(content.name, content, save=False)  # the file first, so its name is known if the insert fails
+        stored_files.append(photo.file.name)
+        photo.save()
+
+
 def _record_submission(complaint, *, entered_by, photos):
     audit_record(
         actor=entered_by,
@@ -319,10 +339,7 @@ def complaint_submit(
     complaint = Complaint.objects.create(
         tracking_code=_unused_tracking_code(),
         secret_hash=hash_secret(secret),
-        intake_token_hash=_token_hash(intake_token, intake_fingerprint(category=category, village=village, text=text))
-        if intake_token
-        else "",
-        intake_secret_box=_secret_box(intake_token).encrypt(secret.encode()).decode() if intake_token else "",
+        **_replay_fields(intake_token, secret, category=category, village=village, text=text),
         category=category,
         village=village,
         township=village.parent,
@@ -345,11 +362,6 @@ def complaint_submit(
         **_filer_fields(name, phone, email, notify),
         **_clock_fields(village.parent.parent, now or timezone.now()),
     )
-    for content, width, height in photos:
-        photo = ComplaintPhoto(complaint=complaint, width=width, height=height, size=content.size)
-        photo.file.save(content.name, content, save=False)  # the file first, so its name is known if the insert fails
-        if stored_files is not None:
-            stored_files.append(photo.file.name)
-        photo.save()
+    _store_photos(complaint, photos, stored_files if stored_files is not None else [])
     _record_submission(complaint, entered_by=entered_by, photos=photos)
     return complaint, secret
