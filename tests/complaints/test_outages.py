@@ -97,6 +97,23 @@ def test_sessions_do_not_live_in_redis(settings):
     assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
 
 
+def test_after_the_cool_down_redis_is_tried_again_and_shared_again(redis_behind_proxy, caplog):
+    from django.core.cache import cache
+
+    redis_behind_proxy.set_mode("refuse")
+    cache.set("complaints:test", "local")  # fails over: this process's cache holds it
+    assert cache.get("complaints:test") == "local"
+    redis_behind_proxy.set_mode("pass")
+    assert cache.get("complaints:test") == "local"  # still cooling down: Redis is not asked
+    later = time.monotonic() + 601
+    with mock.patch("sunshine.cache.time.monotonic", return_value=later), caplog.at_level(logging.WARNING):
+        assert cache.get("complaints:test") is None  # Redis again, which never saw the value
+        cache.set("complaints:test", "shared")
+    assert any("Redis answers again" in r.getMessage() for r in caplog.records)
+    with mock.patch("sunshine.cache.time.monotonic", return_value=later):
+        assert cache.get("complaints:test") == "shared"
+
+
 # ---------------------------------------------------------------- the database, in-process
 
 
