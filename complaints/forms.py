@@ -1,4 +1,5 @@
 from django import forms
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -21,7 +22,30 @@ def village_choices():
     groups = {}
     for village in villages:
         groups.setdefault(village.parent.name, []).append((village.pk, village.name))
-    return [("", _("请选择乡镇和村")), *groups.items()]
+    return [("", str(_("请选择乡镇和村"))), *groups.items()]
+
+
+# The intake form's last-read choices, so the form can be given back to a resident while the database is down:
+# this process's copy first, then the shared cache (a worker started during the outage), else only what was posted.
+CHOICES_CACHE_KEY = "complaints:intake-choices"
+_last_choices = {}
+
+
+def _remember_choices(choices):
+    if choices != _last_choices:
+        _last_choices.clear()
+        _last_choices.update(choices)
+        cache.set(CHOICES_CACHE_KEY, choices, None)
+
+
+def offline_choices(data):
+    """Village and category choices without the database; the posted values at least, labelled as chosen."""
+    choices = _last_choices or cache.get(CHOICES_CACHE_KEY) or {}
+    chosen = str(_("（您选择的）"))
+    return {
+        "village": choices.get("village") or [("", ""), (data.get("village", ""), chosen)],
+        "category": choices.get("category") or [(data.get("category", ""), chosen)],
+    }
 
 
 class IntakeForm(forms.Form):
@@ -57,11 +81,27 @@ class IntakeForm(forms.Form):
     entry = forms.IntegerField(widget=forms.HiddenInput, required=False)
     # Honeypot: hidden from people by CSS; bots fill it in.
     website = forms.CharField(label=_("请勿填写此项"), required=False)
+    # One-time token (complaints.intake.intake_token_new): a resubmission of this form returns the stored complaint.
+    intake_token = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        categories = ComplaintCategory.objects.filter(is_active=True)
         self.fields["village"].choices = village_choices()
-        self.fields["category"].queryset = ComplaintCategory.objects.filter(is_active=True)
+        self.fields["category"].queryset = categories
+        _remember_choices({"village": self.fields["village"].choices, "category": [(c.pk, c.name) for c in categories]})
+
+    @classmethod
+    def offline(cls, data):
+        """The form as the resident posted it, for a page rendered while the database is down: unbound (nothing
+        is validated, no query runs), every field's value taken from ``data``; photos cannot be kept."""
+        form = forms.Form.__new__(cls)
+        forms.Form.__init__(form, initial={name: data.get(name) for name in cls.base_fields if name in data})
+        choices = offline_choices(data)
+        form.fields["village"].choices = choices["village"]
+        label = cls.base_fields["category"].label
+        form.fields["category"] = forms.ChoiceField(label=label, choices=choices["category"])
+        return form
 
     def clean_village(self):
         pk = self.cleaned_data["village"]
@@ -109,6 +149,19 @@ class IntakeForm(forms.Form):
 class TrackForm(forms.Form):
     code = forms.CharField(label=_("查询码"), max_length=12)
     secret = forms.CharField(label=_("密码"), max_length=12)
+
+    def clean_code(self):
+        return self.cleaned_data["code"].strip().upper()
+
+
+class ResendSecretForm(forms.Form):
+    code = forms.CharField(label=_("查询码"), max_length=12)
+    phone = forms.RegexField(
+        label=_("留言时填写的手机号"),
+        regex=r"^1\d{10}$",
+        error_messages={"invalid": _("手机号应为 11 位数字，以 1 开头。")},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "tel"}),
+    )
 
     def clean_code(self):
         return self.cleaned_data["code"].strip().upper()

@@ -400,6 +400,12 @@ class Complaint(models.Model):
     rating = models.CharField(_("评价"), max_length=12, choices=Rating.choices, blank=True)
     rating_comment = models.CharField(_("评价意见"), max_length=500, blank=True)
     rated_at = models.DateTimeField(null=True, blank=True)
+    # The public form's one-time token (SHA-256 of it): a resubmission of the same form finds this complaint
+    # instead of filing a second one. Empty for staff intake and Open311.
+    intake_token_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    # The tracking secret, encrypted with a key derived from that token (complaints.intake.secret_box), so only
+    # a resubmission of the filer's own form can show it again; cleared when the secret is re-issued.
+    intake_secret_box = models.TextField(blank=True, default="", editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -420,7 +426,15 @@ class Complaint(models.Model):
                 fields=["disclosure"], condition=models.Q(disclosure__isnull=False), name="complaint_disclosure_idx"
             ),
         ]
-        constraints = [models.UniqueConstraint(fields=["tracking_code"], name="complaint_tracking_code_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["tracking_code"], name="complaint_tracking_code_unique"),
+            # Two racing submissions of one form: the second insert fails here and finds the first.
+            models.UniqueConstraint(
+                fields=["intake_token_hash"],
+                condition=~models.Q(intake_token_hash=""),
+                name="complaint_intake_token_unique",
+            ),
+        ]
 
     def __str__(self):
         return self.tracking_code

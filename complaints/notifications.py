@@ -145,6 +145,21 @@ def save_outbox(messages):
     return messages
 
 
+def queue_secret_sms(complaint, secret):
+    """Queue the filer's new tracking secret by SMS to the phone they gave (whether or not they asked for notices:
+    they asked for this one). The row holds the secret until it is sent, like any SMS gateway's log."""
+    phone = decrypt(complaint.filer_phone_enc)
+    message = Outbox(
+        channel=OutboxChannel.SMS,
+        recipient=complaint.filer_phone_enc,
+        recipient_label=mask_phone(phone),
+        subject=f"【{settings.SITE_NAME}】",
+        body=f"您的留言 {complaint.tracking_code} 的新查询密码是 {secret}，原密码已失效。如非本人操作，请忽略。",
+        complaint=complaint,
+    )
+    save_outbox([message])  # queues its delivery, so the resident gets it within seconds
+
+
 def _send(message):
     if message.channel == OutboxChannel.EMAIL:
         send_mail(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [decrypt(message.recipient)])

@@ -24,6 +24,8 @@ DEFAULT_LIMITS = {
     "phone": (5, 86400),
     "track": (30, 3600),
     "track_code": (10, 3600),  # wrong secrets per tracking code, from any address
+    "resend_code": (3, 86400),  # 忘记查询密码: new secrets by SMS per tracking code, from any address
+    "resend": (10, 3600),  # and per client address (kiosks exempt)
 }
 
 
@@ -80,6 +82,17 @@ def refuse_tracking(request, code):
     if is_kiosk(request):
         return None
     return _hit("track", client_ip(request))
+
+
+def refuse_resend(request, code):
+    """Count one request for a new secret by SMS; a Refusal when the code or the client is over its limit.
+
+    Every request counts, whether or not the phone matched, so the limit itself tells nothing."""
+    checks = [("resend_code", code)]
+    if not is_kiosk(request):
+        checks.append(("resend", client_ip(request)))
+    refusals = [refusal for scope, ident in checks if (refusal := _hit(scope, ident))]
+    return max(refusals, key=lambda refusal: refusal.retry_after, default=None)
 
 
 def tracking_failed(code):

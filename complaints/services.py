@@ -8,7 +8,18 @@ escalation). Import from here or from those modules; this facade defines nothing
 from .api_keys import api_key_change, api_key_issue, issue_key
 from .categories import complaint_category_save
 from .deadlines import clock_for, county_clock_save, stage_deadline, stage_of
-from .intake import MAX_TEXT, complaint_submit, new_secret
+from .intake import (
+    MAX_TEXT,
+    Submission,
+    complaint_reissue_secret,
+    complaint_submit,
+    complaint_submit_once,
+    intake_fingerprint,
+    intake_replay,
+    intake_token_check,
+    intake_token_new,
+    new_secret,
+)
 from .moves import (
     available_moves,
     complaint_accept,
@@ -33,6 +44,7 @@ __all__ = [
     "HANDLER_ROLES",
     "LEVEL_ROLE",
     "MAX_TEXT",
+    "Submission",
     "api_key_change",
     "api_key_issue",
     "available_moves",
@@ -46,15 +58,21 @@ __all__ = [
     "complaint_identity",
     "complaint_rate",
     "complaint_record_contact",
+    "complaint_reissue_secret",
     "complaint_reject",
     "complaint_reply",
     "complaint_reveal_identity",
     "complaint_set_public",
     "complaint_start",
     "complaint_submit",
+    "complaint_submit_once",
     "complaint_transfer",
     "complaints_tick",
     "county_clock_save",
+    "intake_fingerprint",
+    "intake_replay",
+    "intake_token_check",
+    "intake_token_new",
     "issue_key",
     "level_above",
     "min_level",

@@ -3,6 +3,11 @@
 Views are thin: forms validate, services change state, selectors read.
 """
 
+import logging
+import time
+
+from django import db
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,19 +15,26 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from disclosures.selectors import objection_target
 from sunshine.audit.actions import ACTIONS
+from sunshine.identity import decrypt, encrypt
 
 from . import ratelimit, selectors, services
 from .access import may_see_private
-from .forms import IntakeForm, RatingForm, TrackForm, add_service_errors
+from .forms import IntakeForm, RatingForm, ResendSecretForm, TrackForm, add_service_errors
+from .intake import SECRET_REPLAY_HOURS
 from .models import Channel, Complaint, ComplaintCategory, ComplaintPhoto, Status, phone_key
 
+log = logging.getLogger(__name__)
 SESSION_KEY = "complaints_access"
+# The last complaint filed in this browser: {"code", "secret" (encrypted with FIELD_ENCRYPTION_KEYS), "at"}, so
+# the done page can be reopened (``/complaints/done/``) for SECRET_REPLAY_HOURS; never readable from elsewhere.
+DONE_KEY = "complaints_done"
 # The moves the public timeline shows (not identity reveals, exports or publicity edits); labels from the registry.
 PUBLIC_EVENTS = (
     "complaint.submitted",
@@ -80,8 +92,8 @@ def _refused(request, template, context, refusal, message):
     return response
 
 
-@never_cache
-def intake(request):
+def _intake_initial(request):
+    """The form's initial values from the link (``?village=``, an objection's ``?disclosure=&entry=``)."""
     initial = {}
     code = request.GET.get("village")
     if code:
@@ -90,42 +102,153 @@ def intake(request):
         village = Division.objects.filter(code=code, level="village").only("pk").first()
         if village is not None:
             initial["village"] = village.pk
-    target = _objection_context(request, initial)
-    disclosure, entry = target.disclosure, target.entry
-    context = {"target": target}
+    return initial, _objection_context(request, initial)
+
+
+def intake(request):
     if request.method != "POST":
-        context["form"] = IntakeForm(initial=initial)
-        return render(request, "complaints/intake.html", context)
-    context["form"] = form = IntakeForm(request.POST, request.FILES, initial=initial)
+        initial, target = _intake_initial(request)
+        initial["intake_token"] = services.intake_token_new()
+        response = render(request, "complaints/intake.html", {"target": target, "form": IntakeForm(initial=initial)})
+        # Not no-store: Back from the done page must show this very page (its token, what was typed) from the
+        # browser's history cache; a fresh page would carry a new token and file the same text twice. The blank
+        # form holds nothing personal; "private, no-cache" keeps it out of shared caches and fresh on a new visit.
+        patch_cache_control(response, private=True, no_cache=True, max_age=0)
+        return response
+    try:
+        response = _intake_post(request)
+    except db.Error:  # refused, hung past its timeout, or dropped mid-way: nothing was stored
+        log.warning("complaint intake: database unavailable, the form was given back to the resident", exc_info=True)
+        response = _intake_outage(request)
+    add_never_cache_headers(response)  # it holds what the resident typed
+    return response
+
+
+def _intake_post(request):
+    initial, target = _intake_initial(request)
+    token = services.intake_token_check(request.POST.get("intake_token"))
+    data = request.POST
+    if token is None:  # a page from before the token, or a forged one: filed unguarded; a re-shown form gets one
+        data = data.copy()
+        data["intake_token"] = services.intake_token_new()
+    context = {"target": target}
+    context["form"] = form = IntakeForm(data, request.FILES, initial=initial)
     if form.is_valid():
+        fingerprint = services.intake_fingerprint(**{k: form.cleaned_data[k] for k in ("category", "village", "text")})
+        # The same form sent again (a retry after a timeout, a double tap), or the same complaint sent again from
+        # this browser (Back to a page the browser fetched anew, with a new token): the stored one, not a second.
+        # A POST without a token (an old page, a script) is filed as before.
+        earlier = token and (services.intake_replay(token, fingerprint) or _filed_here(request, fingerprint))
+        if earlier:
+            return _filed(request, earlier, fingerprint)
         refusal = ratelimit.refuse_intake(request, phone_key(form.cleaned_data["phone"]))
         if refusal:
             message = _("提交太频繁，请稍后再试；也可以拨打乡镇电话反映。您填写的内容还在，不会丢失。")
             return _refused(request, "complaints/intake.html", context, refusal, message)
         if form.decode_photos():  # photos are decoded only once the request is allowed
             try:
-                complaint, secret = services.complaint_submit(
-                    **form.submission(disclosure=disclosure, roster_entry=entry, channel=Channel.WEB)
+                submission = services.complaint_submit_once(
+                    intake_token=token,
+                    **form.submission(disclosure=target.disclosure, roster_entry=target.entry, channel=Channel.WEB),
                 )
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                _grant(request, complaint.tracking_code)
-                request.session["complaints_new_secret"] = [complaint.tracking_code, secret]
-                return redirect("complaints:done", code=complaint.tracking_code)
+                return _filed(request, submission, fingerprint)
     return render(request, "complaints/intake.html", context)
+
+
+def _filed_here(request, fingerprint):
+    """The complaint this browser session filed last, when ``fingerprint`` is its content and it is recent."""
+    done = request.session.get(DONE_KEY) or {}
+    if done.get("fingerprint") != fingerprint or time.time() - done.get("at", 0) >= SECRET_REPLAY_HOURS * 3600:
+        return None
+    complaint = Complaint.objects.filter(tracking_code=done["code"]).first()
+    return complaint and services.Submission(complaint, _done_secret(request, done["code"]), replayed=True)
+
+
+def _filed(request, submission, fingerprint):
+    """After a filing (or a resubmission of the same form): this browser may follow it; on to the done page."""
+    code = submission.complaint.tracking_code
+    if submission.replayed and ratelimit.is_kiosk(request):
+        # The next person at a shared kiosk pressing back and submitting again sees no one else's secret.
+        return render(request, "complaints/done.html", {"code": code, "secret": None, "replayed": True})
+    _grant(request, code)
+    if submission.secret or (request.session.get(DONE_KEY) or {}).get("code") != code:
+        secret = encrypt(submission.secret) if submission.secret else ""
+        request.session[DONE_KEY] = {"code": code, "secret": secret, "at": int(time.time()), "fingerprint": fingerprint}
+    if submission.replayed:
+        messages.info(request, _("这份留言已经提交过，没有重复提交。"))
+    return redirect("complaints:done", code=code)
+
+
+def _intake_outage(request):
+    """HTTP 503: the form as the resident filled it in, rendered without the database or the session."""
+    data = request.POST.copy()
+    if services.intake_token_check(data.get("intake_token")) is None:
+        data["intake_token"] = services.intake_token_new()
+    context = {
+        "form": IntakeForm.offline(data),
+        "target": None,
+        "objection": bool(data.get("disclosure")),
+        "outage": True,
+        "photos_dropped": bool(request.FILES),
+        "office_phone": settings.OFFICE_PHONE,
+    }
+    response = render(request, "complaints/intake.html", context, status=503)
+    response["Retry-After"] = "60"
+    return response
+
+
+def _done_secret(request, code):
+    """The secret this session was shown for ``code``, while recent and still valid (not re-issued by SMS)."""
+    done = request.session.get(DONE_KEY) or {}
+    fresh = time.time() - done.get("at", 0) < SECRET_REPLAY_HOURS * 3600
+    if done.get("code") != code or not done.get("secret") or not fresh:
+        return None
+    secret = decrypt(done["secret"])
+    complaint = Complaint.objects.filter(tracking_code=code).only("secret_hash").first()
+    return secret if complaint is not None and complaint.check_secret(secret) else None
 
 
 @never_cache
 def done(request, code):
     if not _has_access(request, code):
         return redirect("complaints:track")
-    pair = request.session.pop("complaints_new_secret", None)
-    secret = pair[1] if pair and pair[0] == code else None
+    secret = _done_secret(request, code)
     if ratelimit.is_kiosk(request):
         # A shared kiosk browser: once the code is shown, the next person needs the secret to open it.
         request.session[SESSION_KEY] = [c for c in request.session.get(SESSION_KEY, []) if c != code]
-    return render(request, "complaints/done.html", {"code": code, "secret": secret})
+        request.session.pop(DONE_KEY, None)
+    return render(request, "complaints/done.html", {"code": code, "secret": secret, "hours": SECRET_REPLAY_HOURS})
+
+
+@never_cache
+def done_latest(request):
+    """Reopen the done page of the last complaint filed in this browser session; elsewhere, the tracking form."""
+    code = (request.session.get(DONE_KEY) or {}).get("code")
+    if code and _has_access(request, code):
+        return redirect("complaints:done", code=code)
+    return redirect("complaints:track")
+
+
+@never_cache
+def resend_secret(request):
+    """忘记查询密码: a new secret by SMS to the phone given when filing. The same answer whether or not the code
+    and phone matched, so the page cannot be used to learn who filed what."""
+    if request.method != "POST":
+        form = ResendSecretForm(initial={"code": request.GET.get("code", "")})
+        return render(request, "complaints/resend.html", {"form": form})
+    form = ResendSecretForm(request.POST)
+    if not form.is_valid():
+        return render(request, "complaints/resend.html", {"form": form})
+    code = form.cleaned_data["code"]
+    refusal = ratelimit.refuse_resend(request, code)
+    if refusal:
+        message = _("找回密码的次数太多，请明天再试，或拨打 %(phone)s 反映。") % {"phone": settings.OFFICE_PHONE}
+        return _refused(request, "complaints/resend.html", {"form": form}, refusal, message)
+    services.complaint_reissue_secret(tracking_code=code, phone=form.cleaned_data["phone"])
+    return render(request, "complaints/resend.html", {"sent": True, "code": code})
 
 
 @never_cache

@@ -5,6 +5,7 @@ this one), never a step that silently stops running. Each step is idempotent, sa
 once, takes no arguments and returns a short summary.
 """
 
+from complaints.intake import forget_intake_secrets
 from complaints.notifications import deliver_outbox
 from complaints.selectors import unresolved_objection_disclosure_ids
 from complaints.tick import complaints_tick
@@ -24,6 +25,7 @@ TICK_STEPS = [
     retention_sweep,  # take down rosters past retention
     complaints_tick,  # deadlines and escalation
     deliver_outbox,  # notifications
+    forget_intake_secrets,  # secrets kept for a resubmitted intake form, past the time they may be shown
     roster_import_tick,  # roster import: background validation, expiry
     export_jobs_tick,  # background exports: files past EXPORT_KEEP_DAYS, lost jobs
     seal_pending,  # chain new audit events (last, so it seals what the other steps wrote)

@@ -102,7 +102,7 @@ def error_page(request, *, status, message):
     elif path.startswith(API_PREFIX):
         response = JsonResponse({"detail": message}, status=status, json_dumps_params={"ensure_ascii": False})
     else:
-        context = {"message": message, "phone": settings.SITE_PHONE, "site_name": settings.SITE_NAME}
+        context = {"message": message, "phone": settings.OFFICE_PHONE, "site_name": settings.SITE_NAME}
         template = "503.html" if status == 503 else "500.html"
         response = HttpResponse(render_to_string(template, context), status=status)  # no request: no queries
     if status == 503:

@@ -335,12 +335,21 @@ STORAGES = {
 }
 
 CACHE_URL = env("CACHE_URL", env("REDIS_URL", ""))
+# Seconds a cache call may wait for Redis to connect or answer; when it fails, this process counts rate limits
+# and caches locally for CACHE_FALLBACK_SECONDS before trying Redis again (sunshine/cache.py).
+CACHE_REDIS_TIMEOUT = env_float("CACHE_REDIS_TIMEOUT", 0.5, minimum=0.05)
+CACHE_FALLBACK_SECONDS = env_int("CACHE_FALLBACK_SECONDS", 30, minimum=1)
 if CACHE_URL.startswith("redis"):
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            "BACKEND": "sunshine.cache.FallbackRedisCache",
             "LOCATION": CACHE_URL,
-            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                "SOCKET_CONNECT_TIMEOUT": CACHE_REDIS_TIMEOUT,
+                "SOCKET_TIMEOUT": CACHE_REDIS_TIMEOUT,
+                "FALLBACK_SECONDS": CACHE_FALLBACK_SECONDS,
+            },
         }
     }
 else:
@@ -373,8 +382,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 SITE_NAME = env("SITE_NAME", "阳光村务")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
-# The office's phone number, printed on the "service unavailable" page so a resident can still reach someone.
-SITE_PHONE = env("SITE_PHONE", "")
+# The phone residents are told to call when the site cannot take their complaint (12345: the public service hotline).
+OFFICE_PHONE = env("OFFICE_PHONE", "12345")
 
 LOGIN_URL = "admin:login"
 

@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
+from django.db import Error as DatabaseFailure
 from django.utils.translation import gettext as _
 
 SIGNED_IN_AT = "staff_signed_in_at"
@@ -44,7 +45,13 @@ class StaffSessionMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and expired(request.session) and is_staff_member(user):
+        try:
+            stale = user is not None and user.is_authenticated and expired(request.session) and is_staff_member(user)
+        except DatabaseFailure:  # DatabaseError or InterfaceError
+            # The session cannot be read: let the view answer (a resident's complaint form gives their text back
+            # with a 503); a view that needs the user fails there as it would have here.
+            stale = False
+        if stale:
             logout(request)
             hours = settings.STAFF_SESSION_HOURS
             messages.info(request, _("登录已超过 %(hours)d 小时，请重新登录。") % {"hours": hours})

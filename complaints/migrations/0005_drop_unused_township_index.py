@@ -4,14 +4,13 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('complaints', '0004_leaner_tick_indexes'),
+        ("complaints", "0004_leaner_tick_indexes"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='complaint',
-            name='complaints__townshi_032606_idx',
+            model_name="complaint",
+            name="complaints__townshi_032606_idx",
         ),
     ]

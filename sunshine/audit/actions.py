@@ -69,6 +69,7 @@ ACTIONS = {
     "complaint.contacted": _("已与留言人联系"),
     "complaint.publicity_set": _("设置公开摘要"),
     "complaint.identity_revealed": _("查看留言人身份"),
+    "complaint.secret_reissued": _("重发查询密码（短信）"),
     "complaint_category.created": _("新增留言类别"),
     "complaint_category.changed": _("修改留言类别"),
     "complaint_clock.created": _("新增办理时限设置"),

@@ -15,6 +15,7 @@ EXPECTED_STEPS = [
     "disclosures.services.retention_sweep",
     "complaints.tick.complaints_tick",
     "complaints.notifications.deliver_outbox",
+    "complaints.intake.forget_intake_secrets",
     "disclosures.importer.services.roster_import_tick",
     "villages.export_jobs.export_jobs_tick",
     "sunshine.audit.services.seal_pending",

@@ -32,7 +32,7 @@ def process_env(proxy, **extra):
         DJANGO_SETTINGS_MODULE="sunshine.settings_test",
         DATABASE_URL=database_url_through(proxy),
         DEBUG="0",
-        SITE_PHONE=OFFICE_PHONE,
+        OFFICE_PHONE=OFFICE_PHONE,
         DB_CONN_MAX_AGE="600",  # persistent connections, as in production
         DB_CONNECT_TIMEOUT="2",
         DB_STATEMENT_TIMEOUT="3",
