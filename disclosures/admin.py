@@ -188,11 +188,11 @@ class RevisionFigures:
 
 class RevisionInline(RevisionFigures, admin.TabularInline):
     model = Revision
-    fields = ["link", "state", "reason", "author", "submitted", "published_at", "count", "total", "bulletin"]
+    fields = ["link", "state", "reason", "author", "submitted", "published_at", "count", "total", "bulletin_state"]
     readonly_fields = fields
 
     @admin.display(description=gettext_lazy("公示栏 PDF"))
-    def bulletin(self, obj):
+    def bulletin_state(self, obj):
         """已生成 / 正在生成 / 生成失败 (with the reason) for a public version; — before publication."""
         if obj.state not in CLOSED_REVISION_STATES:
             return "—"

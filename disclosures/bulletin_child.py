@@ -90,16 +90,19 @@ def _render_in_child(html, first_page, target, base_url, memory_mb, seconds):
 
 
 def _wait(receiver, child, watch, deadline, memory_mb):
+    """The child's one message; a child that dies first (a limit makes an allocation or a thread fail, and
+    WeasyPrint's C libraries abort) or outlives the wall clock is one clear error."""
+    stopped = BulletinRenderError(
+        _("生成公示栏 PDF 的进程超出限制（内存 %(mb)s MB 或时间）而停止。") % {"mb": memory_mb}
+    )
     while not receiver.poll(POLL_SECONDS):
         watch.sample(child.pid)
         if time.monotonic() > deadline or not child.is_alive() and not receiver.poll(0):
-            raise BulletinRenderError(
-                _("生成公示栏 PDF 超出限制（内存 %(mb)s MB 或时间），生成进程已停止。") % {"mb": memory_mb}
-            )
+            raise stopped
     try:
         return receiver.recv()
     except EOFError:
-        raise BulletinRenderError(_("生成公示栏 PDF 的进程意外退出。")) from None
+        raise stopped from None
 
 
 # ------------------------------------------------------------------------------------------- the child side
