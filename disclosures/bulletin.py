@@ -118,6 +118,13 @@ def _public_revision(revision_id):
     )
 
 
+def bulletins_missing(*, include_stored=False):
+    """Public revisions whose PDF is not stored (or all public revisions), oldest first."""
+    revisions = Revision.objects.filter(state__in=CLOSED_REVISION_STATES, disclosure__status__in=PUBLIC_STATUSES)
+    revisions = revisions.select_related("disclosure").order_by("pk")
+    return [r for r in revisions if include_stored or stored_bulletin(r) is None]
+
+
 def bulletin_render_and_store(revision_id, *, replace=False):
     """Render and store the bulletin of a public revision; what happened, in words (the task's result).
 

@@ -3,12 +3,14 @@ the stored file: no web request ever renders one. A take-down deletes them; a re
 take-down stores nothing; staff see the state and may render again."""
 
 import contextlib
+import io
 import os
+import shutil
 from unittest import mock
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
@@ -42,10 +44,9 @@ def pdf_of(response):
 
 
 @pytest.fixture(autouse=True)
-def _own_private_storage(settings, tmp_path):
-    """A private storage per test: rolled-back tests reuse primary keys, and file names carry them."""
-    private = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}}
-    settings.STORAGES = {**settings.STORAGES, "private": private}
+def _no_bulletins_of_earlier_tests():
+    """Rolled-back tests reuse primary keys, and the folders carry them: each test starts with no stored PDF."""
+    shutil.rmtree(private_storage().path("bulletins"), ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -284,3 +285,33 @@ def test_only_staff_who_may_publish_render_a_bulletin_again(client, world, categ
     s.disclosure_take_down(disclosure=disclosure, actor=county_admin, reason="依申请删除")
     with pytest.raises(Exception, match="只有公开中的版本"):
         s.bulletin_regenerate(revision=revision, actor=discipline)
+
+
+def test_bulletins_queue_renders_the_public_versions_without_a_stored_pdf(world, categories, crew, run_tasks):
+    from django.core.management import call_command
+
+    stored = published_roster(*crew, world.v1, categories["dibao"])
+    run_tasks()
+    missing = published_roster(*crew, world.v1, categories["dibao"], period="2026-11")
+    DBTaskResult.objects.all().delete()  # as after an upgrade: published before renders were queued
+    out = io.StringIO()
+    call_command("bulletins_queue", stdout=out)
+    assert out.getvalue().strip() == "1 bulletin renders queued"
+    assert [t.args_kwargs["args"][0] for t in render_tasks()] == [missing.current_revision_id]
+    run_tasks()
+    assert len(stored_files(missing)) == 1 and len(stored_files(stored)) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="two workers at once need PostgreSQL's connections")
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_rendering_one_version_at_once_store_one_file(transactional_db, world, categories, crew):
+    from tests.disclosures.test_concurrency import errors_of, run_together
+
+    disclosure = published_roster(*crew, world.v1, categories["dibao"])
+    revision_id = disclosure.current_revision_id
+    outcomes = run_together(*[lambda: bulletin.bulletin_render_and_store(revision_id)] * 2)
+    assert errors_of(outcomes) == []
+    assert [kind for kind, _value in outcomes] == ["ok", "ok"]
+    assert len(stored_files(disclosure)) == 1
+    assert Bulletin.objects.get(revision_id=revision_id).state == BulletinState.STORED
