@@ -21,32 +21,30 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-TMP = tempfile.mkdtemp(prefix="bench-bulletin-")
-os.environ["DATABASE_URL"] = f"sqlite:///{TMP}/bench.sqlite3"
-os.environ["PRIVATE_MEDIA_ROOT"] = f"{TMP}/private"
-os.environ.setdefault("DEBUG", "0")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sunshine.settings")
 
-import django  # noqa: E402
 
-django.setup()
+def setup():
+    """Django on a throw-away database. Not at import: the rendering children import this file again (as
+    ``__mp_main__``) and must not pay for it."""
+    sys.path.insert(0, str(ROOT))
+    tmp = tempfile.mkdtemp(prefix="bench-bulletin-")
+    os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
+    os.environ["PRIVATE_MEDIA_ROOT"] = f"{tmp}/private"
+    os.environ.setdefault("DEBUG", "0")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sunshine.settings")
+    import django
 
-from decimal import Decimal  # noqa: E402
-
-from django.core.management import call_command  # noqa: E402
-from django.test import Client  # noqa: E402
-
-from disclosures import bulletin  # noqa: E402
-from disclosures import services as s  # noqa: E402
-from disclosures.categories import seed_categories  # noqa: E402
-from disclosures.models import Bulletin, Category, RosterEntry  # noqa: E402
-from disclosures.views import disclosure_url  # noqa: E402
-from tests import factories as f  # noqa: E402
-from villages.models import Role  # noqa: E402
+    django.setup()
 
 
 def build(sizes):
+    from django.core.management import call_command
+
+    from disclosures.categories import seed_categories
+    from disclosures.models import Category
+    from tests import factories as f
+    from villages.models import Role
+
     call_command("migrate", verbosity=0)
     seed_categories()
     county = f.county("基准县", code="990100000000")
@@ -60,6 +58,11 @@ def build(sizes):
 
 
 def publish(staff, village, category, rows, period):
+    from decimal import Decimal
+
+    from disclosures import services as s
+    from disclosures.models import RosterEntry
+
     clerk, reviewer, discipline = staff
     revision = s.disclosure_open_draft(actor=clerk, division=village, category=category, period=period, phase="pre")
     entries = [
@@ -78,6 +81,9 @@ def publish(staff, village, category, rows, period):
 
 
 def render(disclosure, rounds):
+    from disclosures import bulletin
+    from disclosures.models import Bulletin
+
     times = []
     for _ in range(rounds):
         start = time.perf_counter()
@@ -88,7 +94,29 @@ def render(disclosure, rounds):
     return times, record
 
 
+def bare_weasyprint(disclosure, rounds):
+    """The same HTML rendered by WeasyPrint in this process, alternating with nothing else: the reference that
+    shows what the machine's load does to the figures (a shared machine varies by 5x)."""
+    from weasyprint import HTML
+
+    from disclosures import bulletin
+
+    revision = disclosure.current_revision
+    revision.disclosure = disclosure
+    html = bulletin.bulletin_parts(revision)[0]
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        HTML(string=html, base_url=str(ROOT)).write_pdf()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def serve(disclosure, rounds=50):
+    from django.test import Client
+
+    from disclosures.views import disclosure_url
+
     client = Client()
     url = disclosure_url(disclosure, "bulletin", number=disclosure.current_revision.number)
     times = []
@@ -102,6 +130,9 @@ def serve(disclosure, rounds=50):
 
 
 def main():
+    setup()
+    from disclosures import bulletin
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, nargs="+", default=[500, 5000])
     parser.add_argument("--rounds", type=int, default=3)
@@ -120,6 +151,8 @@ def main():
     worker_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"  worker process peak (HTML from the database, joining, storing): {worker_peak:.0f} MB")
     smallest = disclosures[min(disclosures)]
+    reference = bare_weasyprint(smallest, max(args.rounds - 1, 1))
+    print(f"  reference: bare WeasyPrint on the same {min(disclosures)}-row HTML in this process: {reference:.2f} s")
     served_ms, size = serve(smallest)
     print(f"  stored {min(disclosures)}-row PDF served (full stack): {served_ms:.2f} ms median ({size} bytes)")
     print("  goals: 500 rows <= 2.5 s; 5,000 rows <= 400 MB in the rendering child; served <= 20 ms")

@@ -4,8 +4,9 @@ WeasyPrint keeps every laid-out box of a document until it writes the PDF: one p
 peaked at 694 MB and a process that did it stayed near that size afterwards (glibc keeps freed memory). Each
 part of a bulletin (``bulletin.PART_ROWS`` rows) is therefore rendered by its own child, forked from the
 forkserver the import sandbox already runs (one per process; it preloads WeasyPrint, so a child starts in
-milliseconds), under an address-space and a CPU-time limit. The parent keeps only file names; the parts are
-joined by ``pdfunite`` (poppler-utils), and the child's exit returns its memory.
+milliseconds), under a CPU-time limit, while the parent kills it if its resident memory passes
+``BULLETIN_RENDER_MEMORY_MB``. The parent keeps only file names; the parts are joined by ``pdfunite``
+(poppler-utils), and the child's exit returns its memory.
 
 Page numbers run on across parts: part k is told the number of its first page (``counter-set`` on the first
 page), which the parent knows once part k-1 is written.
@@ -66,7 +67,7 @@ def _render_in_child(html, first_page, target, base_url, memory_mb, seconds):
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(
         target=_child,
-        args=(sender, html, first_page, target, base_url, memory_mb, seconds),
+        args=(sender, html, first_page, target, base_url, seconds),
         daemon=True,
         name="bulletin-renderer",
     )
@@ -90,14 +91,19 @@ def _render_in_child(html, first_page, target, base_url, memory_mb, seconds):
 
 
 def _wait(receiver, child, watch, deadline, memory_mb):
-    """The child's one message; a child that dies first (a limit makes an allocation or a thread fail, and
-    WeasyPrint's C libraries abort) or outlives the wall clock is one clear error."""
+    """The child's one message. A child whose resident memory passes ``memory_mb`` is killed from here, and so is
+    one that outlives the wall clock; a child that dies first (RLIMIT_CPU) is the same clear error."""
     stopped = BulletinRenderError(
         _("生成公示栏 PDF 的进程超出限制（内存 %(mb)s MB 或时间）而停止。") % {"mb": memory_mb}
     )
-    while not receiver.poll(POLL_SECONDS):
+    while True:
+        if _resident_kb(child.pid) > memory_mb * 1024 or time.monotonic() > deadline:
+            child.kill()
+            raise stopped
         watch.sample(child.pid)
-        if time.monotonic() > deadline or not child.is_alive() and not receiver.poll(0):
+        if receiver.poll(POLL_SECONDS):
+            break
+        if not child.is_alive() and not receiver.poll(0):
             raise stopped
     try:
         return receiver.recv()
@@ -105,12 +111,26 @@ def _wait(receiver, child, watch, deadline, memory_mb):
         raise stopped from None
 
 
+def _resident_kb(pid):
+    try:
+        with open(f"/proc/{pid}/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmRSS:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass  # gone already, or not Linux
+    return 0
+
+
 # ------------------------------------------------------------------------------------------- the child side
 
 
-def _child(sender, html, first_page, target, base_url, memory_mb, seconds):
-    """Runs in the child: limit itself, render one part into ``target``, report pages, peak memory and pid."""
-    resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 1048576, memory_mb * 1048576))
+def _child(sender, html, first_page, target, base_url, seconds):
+    """Runs in the child: limit its CPU time, render one part into ``target``, report pages, peak memory and pid.
+
+    No RLIMIT_AS here (the parent watches the resident memory instead): when an allocation fails inside
+    fontconfig, it takes the font cache for unreadable and writes an empty one for the system's font folders,
+    which every process on the machine then reads (seen on the test machine with a 64 MB limit)."""
     resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 5))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     try:
@@ -122,8 +142,6 @@ def _child(sender, html, first_page, target, base_url, memory_mb, seconds):
         watch = _Watch()
         watch.sample("self")
         sender.send(("done", len(document.pages), watch.peak_kb, os.getpid()))
-    except MemoryError:
-        sender.send(("failed", _("内存不足（上限 %(mb)s MB）") % {"mb": memory_mb}))
     except BaseException:
         sender.send(("failed", traceback.format_exc(limit=3).strip().splitlines()[-1][:300]))
     finally:
