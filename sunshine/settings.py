@@ -457,10 +457,10 @@ ROSTER_IMPORT_SYNC_ROWS = env_int("ROSTER_IMPORT_SYNC_ROWS", 3000)
 # space in MB (RLIMIT_AS) and its CPU seconds (RLIMIT_CPU; the wall clock allows twice as many).
 ROSTER_IMPORT_SANDBOX_MEMORY_MB = env_int("ROSTER_IMPORT_SANDBOX_MEMORY_MB", 1024, minimum=64)
 ROSTER_IMPORT_SANDBOX_SECONDS = env_int("ROSTER_IMPORT_SANDBOX_SECONDS", 30, minimum=1)
-# Bulletin PDFs are rendered by a worker, each part (1,000 roster rows) in a child process under hard limits
-# (disclosures/bulletin_child.py): its address space in MB (fonts are mapped into it, so it is far above the
-# ~200 MB it uses) and its CPU seconds (the wall clock allows twice as many).
-BULLETIN_RENDER_MEMORY_MB = env_int("BULLETIN_RENDER_MEMORY_MB", 2048, minimum=256)
+# Bulletin PDFs are rendered by a worker, each part (1,000 roster rows) in a child process under limits
+# (disclosures/bulletin_child.py): the resident memory in MB at which the worker kills it (a part uses about
+# 200 MB) and its CPU seconds (RLIMIT_CPU; the wall clock allows twice as many).
+BULLETIN_RENDER_MEMORY_MB = env_int("BULLETIN_RENDER_MEMORY_MB", 1024, minimum=256)
 BULLETIN_RENDER_SECONDS = env_int("BULLETIN_RENDER_SECONDS", 120, minimum=5)
 
 # Reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For is believed: when the

@@ -232,11 +232,11 @@ def test_a_long_roster_is_rendered_in_parts_by_child_processes_with_page_numbers
     revision.disclosure = disclosure
     result = bulletin.render_bulletin(revision)
     assert len(result.pids) == 3 and os.getpid() not in result.pids  # one child per part
-    text = pdf_text(result.content)
-    assert result.pages == 3 and [f"第 {n} 页" in text for n in (1, 2, 3)] == [True, True, True]
-    assert "全文完，共 3 页" in text and "共 5 人（户）" in text
+    text = pdf_text(result.content).replace(" ", "")
+    assert result.pages == 3 and [f"第{n}页" in text for n in (1, 2, 3)] == [True, True, True]
+    assert "全文完，共3页" in text and "共5人（户）" in text
     assert text.index("村民01") < text.index("村民03") < text.index("村民05")
-    assert "/ 共" not in text  # the total is printed once, at the end: the parts cannot know it
+    assert "/共" not in text  # the total is printed once, at the end: the parts cannot know it
 
 
 # Staff: the state, a failure's reason, rendering again
@@ -247,18 +247,18 @@ def test_a_failure_in_the_child_fails_the_task_and_the_admin_shows_why(
 ):
     clerk, reviewer, discipline = crew
     disclosure = published_roster(*crew, world.v1, categories["dibao"])
-    settings.BULLETIN_RENDER_MEMORY_MB = 64  # the child cannot even start WeasyPrint
+    settings.BULLETIN_RENDER_MEMORY_MB = 16  # less than the child has when it starts: the worker kills it
     run_tasks()
     failed = render_tasks().get()
     assert failed.status == "FAILED" and failed.exception_class_path.endswith("BulletinRenderError")
     record = Bulletin.objects.get(revision=disclosure.current_revision)
-    assert record.state == BulletinState.FAILED and "64 MB" in record.failure
+    assert record.state == BulletinState.FAILED and "16 MB" in record.failure
     assert stored_files(disclosure) == []
     client.force_login(discipline)
     page = client.get(reverse("admin:disclosures_disclosure_change", args=[disclosure.pk])).content.decode()
-    assert "生成失败" in page and "64 MB" in page and "重新生成公示栏 PDF" in page
+    assert "生成失败" in page and "16 MB" in page and "重新生成公示栏 PDF" in page
 
-    settings.BULLETIN_RENDER_MEMORY_MB = 2048
+    settings.BULLETIN_RENDER_MEMORY_MB = 1024
     response = client.post(
         reverse("admin:disclosures_disclosure_changelist"),
         {"action": "act_bulletin_regenerate", "_selected_action": [disclosure.pk], "index": 0},
