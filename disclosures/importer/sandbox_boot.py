@@ -10,8 +10,8 @@ except Exception:  # noqa: BLE001  a child that finds Django not ready sets it u
     pass
 
 try:  # the same forkserver forks the bulletin renderer's children (one forkserver per process): WeasyPrint too
-    import weasyprint  # noqa: F401
+    from .. import bulletin_child
 
-    from .. import bulletin_child  # noqa: F401
+    bulletin_child.warm_up()
 except Exception:  # noqa: BLE001  a renderer child then imports WeasyPrint itself (slower, same result)
     pass
