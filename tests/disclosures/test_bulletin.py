@@ -151,6 +151,22 @@ def test_a_take_down_deletes_the_stored_pdf(
     assert client.get(disclosure_url(disclosure, "bulletin", number=1)).status_code == 404
 
 
+def test_the_retention_sweep_deletes_the_stored_pdf(
+    world, categories, crew, run_tasks, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    disclosure = published_roster(*crew, world.v1, categories["dibao"])
+    run_tasks()
+    assert len(stored_files(disclosure)) == 1
+    much_later = timezone.now() + dt.timedelta(days=categories["dibao"].retention_days + 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert s.retention_sweep(now=much_later).startswith("1 ")
+    assert stored_files(disclosure) == [] and not Bulletin.objects.exists()
+
+
 def test_a_render_queued_before_a_take_down_stores_nothing(world, categories, crew, county_admin, run_tasks):
     disclosure = published_roster(*crew, world.v1, categories["dibao"])
     s.disclosure_take_down(disclosure=disclosure, actor=county_admin, reason="依申请删除")
