@@ -26,9 +26,13 @@ from villages.selectors import scope_for
 from . import selectors, services, validators
 from .calendar import obligations
 from .models import (
+    CLOSED_REVISION_STATES,
     MOVES,
     PUBLIC_ROSTER_FIELDS,
+    PUBLIC_STATUSES,
     Attachment,
+    Bulletin,
+    BulletinState,
     Category,
     Disclosure,
     Kind,
@@ -90,6 +94,9 @@ class ReasonForm(forms.Form):
 # The one action that is not a move of the table: it opens a new revision (a correction).
 CORRECT = "correct"
 CORRECT_LABEL = gettext_lazy("更正（新建更正版本，需填写原因）")
+# Rendering the published version's bulletin PDF again (after a failure): not a move, it changes no state.
+REGENERATE = "bulletin_regenerate"
+REGENERATE_LABEL = gettext_lazy("重新生成公示栏 PDF")
 # Admin actions: every move of ``models.MOVES`` a person can make (the tick's ``confirm`` is not one), then 更正.
 ACTION_MOVES = [m for m in MOVES.values() if m.perm is not None]
 
@@ -131,6 +138,8 @@ def _run(modeladmin, request, queryset, name, label, needs_reason):
         try:
             if name == CORRECT:
                 _open_correction(modeladmin, request, disclosure, reason)
+            elif name == REGENERATE:
+                services.bulletin_regenerate(revision=_current_revision(disclosure), actor=request.user)
             else:
                 services.transition(disclosure, name, request.user, reason=reason)
             done += 1
@@ -140,6 +149,14 @@ def _run(modeladmin, request, queryset, name, label, needs_reason):
     if done:
         modeladmin.message_user(request, _("已处理 %(n)d 项。") % {"n": done}, messages.SUCCESS)
     return None
+
+
+def _current_revision(disclosure):
+    if disclosure.current_revision_id is None:
+        raise ValidationError(_("尚未公开，没有公示栏 PDF。"))
+    revision = disclosure.current_revision
+    revision.disclosure = disclosure
+    return revision
 
 
 def _make_action(name, label, needs_reason):
@@ -171,8 +188,22 @@ class RevisionFigures:
 
 class RevisionInline(RevisionFigures, admin.TabularInline):
     model = Revision
-    fields = ["link", "state", "reason", "author", "submitted", "published_at", "count", "total"]
+    fields = ["link", "state", "reason", "author", "submitted", "published_at", "count", "total", "bulletin_state"]
     readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("公示栏 PDF"))
+    def bulletin_state(self, obj):
+        """已生成 / 正在生成 / 生成失败 (with the reason) for a public version; — before publication."""
+        if obj.state not in CLOSED_REVISION_STATES:
+            return "—"
+        bulletin = Bulletin.objects.filter(revision=obj).first()
+        if bulletin is None:
+            return _("未生成（可用“重新生成公示栏 PDF”生成）")
+        if bulletin.state == BulletinState.FAILED:
+            return format_html("{}：{}", bulletin.get_state_display(), bulletin.failure)
+        if bulletin.state == BulletinState.STORED:
+            return _("%(state)s（%(pages)d 页）") % {"state": bulletin.get_state_display(), "pages": bulletin.pages}
+        return bulletin.get_state_display()
 
     @admin.display(description=gettext_lazy("编制人"))
     def author(self, obj):
@@ -216,6 +247,7 @@ class DisclosureAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
     actions = [
         *(_make_action(m.name, m.action_label, m.needs_reason) for m in ACTION_MOVES),
         _make_action(CORRECT, CORRECT_LABEL, True),
+        _make_action(REGENERATE, REGENERATE_LABEL, False),
     ]
     readonly_fields = [
         "division", "category", "period", "phase", "title", "status", "pre_disclosure", "objection_ends_at",
@@ -326,6 +358,8 @@ class DisclosureAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
             moves = [(f"act_{m.name}", m.action_label, m.needs_reason) for m in available]
             if services.correction_available(obj, request.user):
                 moves.append((f"act_{CORRECT}", CORRECT_LABEL, True))
+            if obj.status in PUBLIC_STATUSES and can(request.user, "disclosure.publish", obj.division):
+                moves.append((f"act_{REGENERATE}", REGENERATE_LABEL, False))
         extra_context = {
             **(extra_context or {}),
             "moves": moves,
@@ -350,6 +384,7 @@ def _has_permission(perm):
 for _move in ACTION_MOVES:
     setattr(DisclosureAdmin, f"has_act_{_move.name}_permission", _has_permission(_move.perm))
 DisclosureAdmin.has_act_correct_permission = _has_permission("disclosure.edit")
+DisclosureAdmin.has_act_bulletin_regenerate_permission = _has_permission("disclosure.publish")
 
 
 class RosterEntryForm(forms.ModelForm):

@@ -376,6 +376,55 @@ class Attachment(RevisionContent):
         return self.title
 
 
+class BulletinState(models.TextChoices):
+    """What staff see of a revision's bulletin PDF; derived from ``Bulletin``'s times, never stored."""
+
+    QUEUED = "queued", _("正在生成")
+    STORED = "stored", _("已生成")
+    FAILED = "failed", _("生成失败")
+
+
+class Bulletin(models.Model):
+    """The bookkeeping of one published revision's bulletin PDF (公示栏版本), rendered in the background.
+
+    The file itself lives in private storage (``disclosures.bulletin.bulletin_path``); this row records when its
+    render was asked for, stored or failed and why, so the admin can show 正在生成 / 已生成 / 生成失败. The state
+    is derived from the times (the newest of queued, stored, failed wins), so a retried or repeated render needs
+    no state machine of its own. A take-down deletes the row with the file.
+    """
+
+    revision = models.OneToOneField(
+        Revision, verbose_name=_("版本"), primary_key=True, on_delete=models.CASCADE, related_name="bulletin"
+    )
+    queued_at = models.DateTimeField(_("排队时间"))
+    started_at = models.DateTimeField(_("开始生成"), null=True, blank=True)
+    stored_at = models.DateTimeField(_("生成时间"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("失败时间"), null=True, blank=True)
+    failure = models.TextField(_("失败原因"), blank=True)
+    size = models.PositiveIntegerField(_("文件大小（字节）"), default=0)
+    pages = models.PositiveIntegerField(_("页数"), default=0)
+    peak_kb = models.PositiveIntegerField(_("生成进程内存峰值（KB）"), default=0)
+
+    class Meta:
+        verbose_name = _("公示栏 PDF")
+        verbose_name_plural = _("公示栏 PDF")
+
+    def __str__(self):
+        return f"{self.revision_id}: {self.get_state_display()}"
+
+    @property
+    def state(self):
+        newest_attempt = max(self.queued_at, self.stored_at or self.queued_at)
+        if self.failed_at and self.failed_at >= newest_attempt:
+            return BulletinState.FAILED
+        if self.stored_at and self.stored_at >= self.queued_at:
+            return BulletinState.STORED
+        return BulletinState.QUEUED
+
+    def get_state_display(self):
+        return BulletinState(self.state).label
+
+
 class ImportStatus(models.TextChoices):
     PENDING = "pending", _("排队中")
     VALIDATING = "validating", _("校验中")

@@ -39,6 +39,7 @@ from .models import (
     ON_REVISION,
     PUBLIC_STATUSES,
     Attachment,
+    Bulletin,
     Category,
     Disclosure,
     Kind,
@@ -51,6 +52,7 @@ from .models import (
     Status,
 )
 from .public_text import revision_checksum
+from .tasks import bulletin_queue
 
 __all__ = ["EDITABLE_REVISION_STATES"]  # re-exported for the importer
 
@@ -578,6 +580,7 @@ def _handle_publish(step):
         step.data["correction_reason"] = revision.reason
     disclosure.current_revision = revision
     step.disclosure_fields.append("current_revision")
+    bulletin_queue(revision, now=now)  # rendered by a worker; queued in this transaction, so never for a rollback
     if disclosure.first_published_at is None:
         disclosure.first_published_at = now
         disclosure.status = Status.PUBLISHED
@@ -673,11 +676,28 @@ def anonymize_disclosure(disclosure):
     The one exception to "published content never changes": retention and privacy take-downs.
     Amounts, groups and counts stay, so totals in the audit trail remain meaningful.
     """
+    Bulletin.objects.filter(revision__disclosure=disclosure).delete()
     transaction.on_commit(lambda: forget_bulletins(disclosure))
     _forget_attachments(disclosure)
     return RosterEntry.objects.filter(revision__disclosure=disclosure).update(
         name=_("（已隐去）"), person_key="", id_masked="", id_encrypted="", bank_account_encrypted="", remark=""
     )
+
+
+def bulletin_regenerate(*, revision, actor):
+    """Render a public revision's bulletin PDF again (staff who may publish; after a failure, or a template
+    change). The stored file stays served until the new one replaces it."""
+    disclosure = revision.disclosure
+    _check(actor, "disclosure.publish", disclosure.division)
+    with transaction.atomic():
+        locked = _lock_disclosure(disclosure.pk)
+        revision = Revision.objects.get(pk=revision.pk, disclosure=locked)
+        if locked.status not in PUBLIC_STATUSES or revision.state not in CLOSED_REVISION_STATES:
+            raise ValidationError(_("只有公开中的版本才能生成公示栏 PDF。"))
+        bulletin_queue(revision, replace=True)
+        data = {"revision": revision.number}
+        audit_record(actor=actor, action="disclosure.bulletin_regenerated", obj=locked, data=data)
+    return revision
 
 
 # --- periodic work ---------------------------------------------------------------------------

@@ -10,18 +10,21 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers, get_conditional_response
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
+from django.utils.http import http_date
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from sunshine.masking import mask_free_text
+from sunshine.storage import private_storage
 from villages.models import Level
 from villages.permissions import can
 from villages.selectors import villages_in
 
 from . import selectors
-from .bulletin import bulletin_pdf
+from .bulletin import stored_bulletin
 from .calendar import obligations
 from .diffs import revision_diff
 from .models import CLOSED_REVISION_STATES, PUBLIC_STATUSES, Attachment, Category, Kind, Phase, Status
@@ -70,6 +73,8 @@ def detail(request, code, slug, period, phase, number=None):
         category=category,
         is_current=revision.pk == disclosure.current_revision_id,
         objection_open=objection_open(disclosure, revision),
+        bulletin_stored=stored_bulletin(revision) is not None,
+        print_url=print_url(disclosure, revision),
     )
     if category.kind == Kind.ROSTER:
         context.update(_roster_context(request, revision, category))
@@ -186,18 +191,44 @@ def history(request, code, slug, period, phase):
     )
 
 
-def bulletin(request, code, slug, period, phase, number):
-    """The printable bulletin PDF of one published revision (cached per revision)."""
-    from django.http import HttpResponse
+def print_url(disclosure, revision):
+    """The on-screen print view of a revision: every roster row on one page (全部), or the page itself."""
+    url = disclosure_url(disclosure, "revision", number=revision.number)
+    return f"{url}?show=all" if disclosure.category.kind == Kind.ROSTER else url
 
+
+def bulletin(request, code, slug, period, phase, number):
+    """The stored bulletin PDF of one published revision, rendered at publication by a worker; never rendered
+    here. Until it is stored the page says 正在生成 and offers the on-screen print view."""
     disclosure = selectors.disclosure_for_page(code=code, slug=slug, period=period, phase=phase)
     if disclosure.status == Status.TAKEN_DOWN:
         raise Http404
-    revision = selectors.public_revision(disclosure, number)
+    if number == disclosure.current_revision.number:
+        revision = disclosure.current_revision
+    else:
+        revision = selectors.public_revision(disclosure, number)
     revision.disclosure = disclosure
-    page_url = request.build_absolute_uri(disclosure_url(disclosure, "revision", number=number))
-    response = HttpResponse(bulletin_pdf(revision, page_url=page_url), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="bulletin-{disclosure.pk}-v{number}.pdf"'
+    path = stored_bulletin(revision)
+    if path is None:
+        context = {"disclosure": disclosure, "revision": revision, "crumbs": _crumbs(disclosure.division)}
+        context["print_url"] = print_url(disclosure, revision)
+        response = render(request, "disclosures/bulletin_pending.html", context)
+        response["Retry-After"] = "60"
+        add_never_cache_headers(response)
+        return response
+    return _stored_pdf(request, path, f"bulletin-{disclosure.pk}-v{number}.pdf")
+
+
+def _stored_pdf(request, path, filename):
+    """Serve a stored PDF with validators: a reload costs a 304; ``no-cache`` because a take-down deletes it."""
+    storage = private_storage()
+    modified = int(storage.get_modified_time(path).timestamp())
+    etag = f'"{modified:x}-{storage.size(path):x}"'
+    response = get_conditional_response(request, etag=etag, last_modified=modified)
+    if response is None:
+        response = FileResponse(storage.open(path, "rb"), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["ETag"], response["Last-Modified"], response["Cache-Control"] = etag, http_date(modified), "no-cache"
     return response
 
 

@@ -112,7 +112,8 @@ def _check_fernet_keys(keys):
 
 
 def _refuse_half_configured_production():
-    required = ("SECRET_KEY", "ALLOWED_HOSTS", "IDENTITY_HASH_KEY", "FIELD_ENCRYPTION_KEYS")
+    # SITE_URL: printed with a QR code on every bulletin PDF; a development default there would send readers astray.
+    required = ("SECRET_KEY", "ALLOWED_HOSTS", "IDENTITY_HASH_KEY", "FIELD_ENCRYPTION_KEYS", "SITE_URL")
     missing = [name for name in required if _set(name) is None]
     if missing:
         raise ImproperlyConfigured(
@@ -381,6 +382,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "noreply@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 SITE_NAME = env("SITE_NAME", "阳光村务")
+# The public address, without a trailing path: printed (with a QR code) on bulletin PDFs, used in feeds and e-mails.
+# Required in production; never taken from a request's Host header.
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
 # The phone residents are told to call when the site cannot take their complaint (12345: the public service hotline).
 OFFICE_PHONE = env("OFFICE_PHONE", "12345")
@@ -490,6 +493,11 @@ ROSTER_IMPORT_SYNC_ROWS = env_int("ROSTER_IMPORT_SYNC_ROWS", 3000)
 # space in MB (RLIMIT_AS) and its CPU seconds (RLIMIT_CPU; the wall clock allows twice as many).
 ROSTER_IMPORT_SANDBOX_MEMORY_MB = env_int("ROSTER_IMPORT_SANDBOX_MEMORY_MB", 1024, minimum=64)
 ROSTER_IMPORT_SANDBOX_SECONDS = env_int("ROSTER_IMPORT_SANDBOX_SECONDS", 30, minimum=1)
+# Bulletin PDFs are rendered by a worker, each part (1,000 roster rows) in a child process under limits
+# (disclosures/bulletin_child.py): the resident memory in MB at which the worker kills it (a part uses about
+# 200 MB) and its CPU seconds (RLIMIT_CPU; the wall clock allows twice as many).
+BULLETIN_RENDER_MEMORY_MB = env_int("BULLETIN_RENDER_MEMORY_MB", 1024, minimum=256)
+BULLETIN_RENDER_SECONDS = env_int("BULLETIN_RENDER_SECONDS", 120, minimum=5)
 
 # Reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For is believed: when the
 # direct peer is one of them, the client is the rightmost X-Forwarded-For address not in this list.

@@ -44,6 +44,7 @@ ACTIONS = {
     "disclosure.confirmed": _("公示期满确认"),
     "disclosure.archived": _("归档"),
     "disclosure.taken_down": _("撤下并隐去个人信息"),
+    "disclosure.bulletin_regenerated": _("重新生成公示栏 PDF"),
     "disclosure.anomalies_exported": _("导出异常线索"),
     "revision.opened": _("新建草稿版本"),
     "revision.correction_opened": _("开始更正"),

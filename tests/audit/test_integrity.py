@@ -355,7 +355,7 @@ def test_the_deadline_ticks_escalation_events_are_signed(world, settings, python
 
 
 def test_the_bulletin_pdf_prints_the_chain_head_current_when_rendered(
-    client, world, clerk_v1, reviewer_t1, discipline_t1
+    client, world, clerk_v1, reviewer_t1, discipline_t1, run_tasks
 ):
     from disclosures.categories import seed_categories as seed_disclosure_categories
     from disclosures.models import Category
@@ -368,7 +368,9 @@ def test_the_bulletin_pdf_prints_the_chain_head_current_when_rendered(
     disclosure = published_roster(clerk_v1, reviewer_t1, discipline_t1, world.v1, dibao, rows=[entry("张三", 500)])
     seal_pending()
     head = AuditSeal.objects.order_by("-seq").first()
-    content = pdf_text(client.get(disclosure_url(disclosure, "bulletin", number=1)).content).replace("\n", "")
+    run_tasks()  # the worker renders the bulletin after publication
+    response = client.get(disclosure_url(disclosure, "bulletin", number=1))
+    content = pdf_text(b"".join(response.streaming_content)).replace("\n", "")
     assert f"审计链头：#{head.seq} {head.hash}" in content
 
 

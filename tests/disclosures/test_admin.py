@@ -196,7 +196,7 @@ def test_change_page_of_a_published_disclosure(client, world, categories, crew, 
     client.force_login(crew[0])
     assert offered(client, disclosure) == {"correct"}
     client.force_login(crew[1])
-    assert offered(client, disclosure) == {"archive", "correct"}
+    assert offered(client, disclosure) == {"archive", "correct", "bulletin_regenerate"}  # the reviewer may publish
     client.force_login(county_admin)
     assert offered(client, disclosure) == {"archive", "take_down"}
     client.force_login(inspector)
@@ -208,7 +208,7 @@ def test_actions_and_buttons_come_from_the_move_table(client, world, categories,
     from disclosures.models import MOVES
 
     names = {a.__name__ for a in DisclosureAdmin.actions}
-    assert names == {f"act_{m.name}" for m in MOVES.values() if m.perm} | {"act_correct"}
+    assert names == {f"act_{m.name}" for m in MOVES.values() if m.perm} | {"act_correct", "act_bulletin_regenerate"}
     assert "act_confirm" not in names  # the tick's move is no button
     draft_roster(crew[0], world.v1, categories["dibao"])
     client.force_login(crew[0])

@@ -29,7 +29,9 @@ BANK = "6222020200001234567"
 PLANTED = f"身份证{IDS[1]} 电话{PHONE} 卡号{BANK} 手机 {PHONE_SPACED}"
 
 
-def test_no_full_id_phone_or_bank_account_on_any_public_output(client, world, categories, crew, county_admin):
+def test_no_full_id_phone_or_bank_account_on_any_public_output(
+    client, world, categories, crew, county_admin, run_tasks
+):
     clerk, reviewer, discipline = crew
     pre = published_roster(
         *crew, world.v1, categories["dibao"],
@@ -61,6 +63,7 @@ def test_no_full_id_phone_or_bank_account_on_any_public_output(client, world, ca
     s.disclosure_take_down(disclosure=gone, actor=county_admin, reason="依申请删除")
 
     notice, ledger = _free_text_disclosures(world, categories, crew)
+    run_tasks()  # the worker renders every published version's bulletin PDF (the crawl reads them)
 
     pages = crawl(
         client,
@@ -83,6 +86,8 @@ def test_no_full_id_phone_or_bank_account_on_any_public_output(client, world, ca
     assert "金额更正" in everything_of(pages) and "卡号*******************" in everything_of(pages)
     everything = everything_of(pages)
     assert "张三" in everything  # the crawl really reached the rosters
+    pdfs = [text for path, text in pages.items() if path.endswith("/pdf/")]
+    assert any("张三" in text and "内容校验码" in text for text in pdfs)  # real PDFs, not the 正在生成 page
     for number in IDS[:4]:  # no masked ID where the category does not allow-list it
         assert mask_id(number) not in everything
     assert mask_id(IDS[4]) in everything

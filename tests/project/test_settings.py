@@ -23,6 +23,7 @@ PRODUCTION_ENV = {
     "IDENTITY_HASH_KEY": "identity-key-for-tests",
     "FIELD_ENCRYPTION_KEYS": "rGLBHObBDfYRItroJeoPWA9v9HMWSCfrVW8OAQxVg8I=",
     "AUDIT_HMAC_KEYS": "1:audit-key-for-tests",
+    "SITE_URL": "https://cunwu.example.gov.cn",
     "DATABASE_URL": "sqlite:///:memory:",
 }
 # Variables these tests set; a developer's own environment must not leak into them.
