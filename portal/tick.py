@@ -12,6 +12,8 @@ from disclosures.importer.services import roster_import_tick
 from disclosures.services import disclosures_tick, retention_sweep
 from sunshine.audit.services import seal_pending
 
+from .worker import background_tasks_tick
+
 
 def close_objection_windows(*, now=None):
     """Confirm pre rosters whose objection window has closed, unless an objection is still unanswered."""
@@ -23,7 +25,8 @@ TICK_STEPS = [
     retention_sweep,  # take down rosters past retention
     complaints_tick,  # deadlines and escalation
     deliver_outbox,  # notifications
-    roster_import_tick,  # roster import: background validation, expiry
+    roster_import_tick,  # roster import: expiry, uploads whose job never committed
+    background_tasks_tick,  # background tasks: lost ones found, passing faults retried, old results pruned
     seal_pending,  # chain new audit events (last, so it seals what the other steps wrote)
 ]
 

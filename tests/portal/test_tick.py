@@ -16,6 +16,7 @@ EXPECTED_STEPS = [
     "complaints.tick.complaints_tick",
     "complaints.notifications.deliver_outbox",
     "disclosures.importer.services.roster_import_tick",
+    "portal.worker.background_tasks_tick",
     "sunshine.audit.services.seal_pending",
 ]
 
