@@ -1,7 +1,8 @@
-"""The portal's own bookkeeping: which background workers are alive (portal/worker.py)."""
+"""The portal's own bookkeeping: which background workers are alive (portal/worker.py), and 后台任务 in the admin."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_tasks_db.models import DBTaskResult
 
 
 class WorkerHeartbeat(models.Model):
@@ -24,3 +25,12 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return f"{self.host}:{self.pid}"
+
+
+class BackgroundTask(DBTaskResult):
+    """No table: gives django-tasks-db's results their place in the admin as 后台任务 (portal.tasks_admin)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("后台任务")
+        verbose_name_plural = _("后台任务")

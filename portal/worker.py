@@ -37,7 +37,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from sunshine.background import TRANSIENT_FAILURES, WorkerLost
+from sunshine.background import TRANSIENT_FAILURES, WorkerLost, will_retry
 
 from .models import WorkerHeartbeat
 
@@ -104,9 +104,10 @@ def retry_failed_tasks(*, now=None):
     now = now or timezone.now()
     failed = DBTaskResult.objects.failed().filter(exception_class_path__in=TRANSIENT_FAILURES)
     retried = 0
-    for task_id, finished_at, worker_ids in failed.values_list("pk", "finished_at", "worker_ids"):
+    rows = failed.values_list("pk", "finished_at", "worker_ids", "exception_class_path")
+    for task_id, finished_at, worker_ids, exception_class_path in rows:
         attempts = len(worker_ids)
-        if attempts >= settings.TASKS_MAX_ATTEMPTS:
+        if not will_retry(TaskResultStatus.FAILED, exception_class_path, attempts):
             continue  # stays failed with its reason
         # The failure's class and traceback stay on the row (staff see why it is waiting); a success clears them.
         retried += DBTaskResult.objects.filter(
@@ -217,8 +218,6 @@ class Maintenance:
         except DatabaseError as exc:
             logger.warning("%s失败（数据库不可用）：%s", what, exc)
             _close_connection()
-        finally:
-            close_old_connections()
 
     def beat_and_recover(self):
         beat(self.worker_id, started_at=self.started_at)
@@ -226,10 +225,9 @@ class Maintenance:
         retry_failed_tasks()
 
     def _heartbeat(self):
-        while True:
+        while not self.stopping.wait(heartbeat_seconds()):  # the first beat was written on entry
             self._guarded("后台任务心跳", self.beat_and_recover)
-            if self.stopping.wait(heartbeat_seconds()):
-                break
+            close_old_connections()  # this thread's own connection, kept no longer than CONN_MAX_AGE
         _close_connection()
 
     def run_tick(self):
@@ -241,6 +239,7 @@ class Maintenance:
     def _tick(self):
         while not self.stopping.wait(self.tick_every):
             self._guarded("定时任务（tick）", self.run_tick)
+            close_old_connections()
         _close_connection()
 
     def __enter__(self):

@@ -5,6 +5,7 @@ is written in the caller's transaction, so it exists exactly when the change tha
 any other backend (a Redis queue on a multi-machine deployment) is only told after the commit.
 """
 
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.utils.translation import gettext_lazy as _
 from django_tasks import TaskResultStatus
@@ -63,6 +64,18 @@ TRANSIENT_FAILURES = frozenset(
         WorkerLost,
     )
 )
+
+
+def will_retry(status, exception_class_path, attempts):
+    """Will the worker run this task (again)? Queued and running ones will; a failed one if its failure passes
+    and it has attempts left (TASKS_MAX_ATTEMPTS)."""
+    if status in (TaskResultStatus.READY, TaskResultStatus.RUNNING):
+        return True
+    return (
+        status == TaskResultStatus.FAILED
+        and exception_class_path in TRANSIENT_FAILURES
+        and attempts < settings.TASKS_MAX_ATTEMPTS
+    )
 
 
 def failure_reason(exception_class_path, traceback_text):

@@ -150,9 +150,14 @@ def admin_login(context, base, username, password="pw"):
 
 
 @pytest.fixture
-def run_tasks():
+def run_tasks(monkeypatch):
     """Run every queued background task now, as a worker would (``db_worker --batch``)."""
     from django.core.management import call_command
+    from django_tasks_db.management.commands import db_worker
+
+    # The worker drops connections between tasks; inside a test's transaction that would close the test's own
+    # PostgreSQL connection (Django's test client keeps it across requests the same way).
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
 
     def run(queue="*"):
         call_command("db_worker", batch=True, reload=False, startup_delay=False, queue_name=queue, verbosity=0)

@@ -7,6 +7,7 @@ harmless (``services.roster_import_validate_task``).
 """
 
 from django_tasks import task
+from django_tasks_db.models import DBTaskResult
 
 from . import services
 
@@ -14,3 +15,9 @@ from . import services
 @task(queue_name="imports", takes_context=True)
 def validate_import_job(context, job_id):
     return services.roster_import_validate_task(job_id=job_id, attempt=context.attempt)
+
+
+def validation_task_of(job):
+    """The latest ``validate_import_job`` run for ``job`` (a DBTaskResult), or None (validated inline)."""
+    runs = DBTaskResult.objects.filter(task_path=validate_import_job.module_path, args_kwargs__args__0=str(job.pk))
+    return runs.order_by("-enqueued_at").first()
