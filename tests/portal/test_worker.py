@@ -199,3 +199,16 @@ def test_two_recoverers_at_once_move_each_lost_task_once():
     assert sum(counts["recovered"]) == 20 and sum(counts["retried"]) == 20
     assert set(DBTaskResult.objects.values_list("status", flat=True)) == {TaskResultStatus.READY}
     assert {len(ids) for ids in DBTaskResult.objects.values_list("worker_ids", flat=True)} == {1}
+
+
+def test_the_worker_settings_have_their_documented_defaults():
+    from sunshine import settings as project_settings
+
+    assert project_settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend"
+    assert (
+        project_settings.TASKS_WORKER_LOST_AFTER,
+        project_settings.TASKS_MAX_ATTEMPTS,
+        project_settings.TASKS_RETRY_DELAY,
+        project_settings.TASKS_KEEP_DAYS,
+        project_settings.TASKS_KEEP_FAILED_DAYS,
+    ) == (60, 5, 10, 7, 30)
