@@ -334,7 +334,8 @@ def roster_import_validate(*, job_id):
     job = ImportJob.objects.select_related("category", "division").get(pk=job_id)
 
     def progress(done, total):
-        ImportJob.objects.filter(pk=job_id).update(rows_processed=done, rows_total=total)
+        # only while VALIDATING: a run that was declared lost and resumes late must not touch a finished job
+        ImportJob.objects.filter(pk=job_id, status=S.VALIDATING).update(rows_processed=done, rows_total=total)
 
     try:
         rows = _read_rows(job)

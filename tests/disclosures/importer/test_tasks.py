@@ -276,3 +276,35 @@ def test_two_ticks_at_once_with_a_job_a_dead_worker_left_validating(
     assert job.status == ImportStatus.READY and job.result["counts"]["rows"] == 3
     task = the_task()
     assert task.status == TaskResultStatus.SUCCESSFUL and task.worker_ids[0] == "dead" and len(task.worker_ids) == 2
+
+
+@pytest.mark.postgres
+def test_the_database_hung_under_a_running_task_another_worker_takes_it_and_the_late_one_changes_nothing(
+    transactional_db, postgres_only, world, clerk_v1, start_worker, tcp_proxy, run_tasks, settings
+):
+    settings.TASKS_RETRY_DELAY = 0
+    job = upload(clerk_v1, world.v1, big_roster())
+    db = connection.settings_dict
+    proxy = tcp_proxy(db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432))
+    process = start_worker(port=proxy.port)
+    wait_for(lambda: job_status(job) == ImportStatus.VALIDATING, "the worker claimed the job", process)
+
+    proxy.set_mode("hang")  # the worker's queries (and its heartbeat) now wait for an answer that does not come
+    (hung_worker,) = the_task().worker_ids
+    # TASKS_WORKER_LOST_AFTER passes without a beat: the tick (on a working connection) finds the task lost
+    long_ago = timezone.now() - datetime.timedelta(seconds=settings.TASKS_WORKER_LOST_AFTER + 1)
+    WorkerHeartbeat.objects.filter(worker_id=hung_worker).update(seen_at=long_ago)
+    DBTaskResult.objects.update(started_at=long_ago)
+    assert worker.background_tasks_tick().startswith("recovered 1, retried 1")
+    run_tasks()  # another worker validates the job from the start
+    assert_validated_once_and_nothing_imported(job, attempts=2)
+    validated = ImportJob.objects.values_list("status", "result", "rows_processed").get(pk=job.pk)
+
+    finished_by_retry = the_task().finished_at
+    proxy.set_mode("pass")  # the hung worker wakes up and finishes its own, late run
+    wait_for(lambda: the_task().finished_at != finished_by_retry, "the late run ended", process)
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=WAIT)
+    assert ImportJob.objects.values_list("status", "result", "rows_processed").get(pk=job.pk) == validated
+    assert the_task().status == TaskResultStatus.SUCCESSFUL and ImportJob.objects.count() == 1
+    assert Disclosure.objects.count() == 0 and RosterEntry.objects.count() == 0
