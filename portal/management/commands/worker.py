@@ -8,6 +8,7 @@ leaves it at 0. The worker does not reload itself on code changes: restart it.
 
 from django_tasks_db.management.commands import db_worker
 
+from disclosures.importer.sandbox import warm_up
 from portal.worker import Maintenance, RecoveringWorker, new_worker_id
 
 
@@ -36,6 +37,8 @@ class Command(db_worker.Command):
             max_tasks=options["max_tasks"],
             worker_id=worker_id or new_worker_id(),
         )
+        if not options["batch"]:
+            warm_up()  # start the spreadsheet sandbox now, so the first import validation does not wait for it
         if verbosity:
             self.stdout.write(f"后台任务工作进程 {worker.worker_id} 已启动（队列：{queue_name}）")
         with Maintenance(worker.worker_id, tick_every=tick_every):
