@@ -49,20 +49,27 @@ class WorkerLost(Exception):
 # Failures that say nothing about the task itself: the database, the network or the disk was away for a while.
 # A task that failed with one of these is run again (portal.worker.retry_failed_tasks); any other failure stays.
 TRANSIENT_FAILURES = frozenset(
-    _path(cls)
-    for cls in (
-        DatabaseError,
-        OperationalError,
-        InterfaceError,
-        OSError,
-        ConnectionError,
-        ConnectionRefusedError,
-        ConnectionResetError,
-        ConnectionAbortedError,
-        BrokenPipeError,
-        TimeoutError,
-        WorkerLost,
-    )
+    [
+        *(
+            _path(cls)
+            for cls in (
+                DatabaseError,
+                OperationalError,
+                InterfaceError,
+                OSError,
+                ConnectionError,
+                ConnectionRefusedError,
+                ConnectionResetError,
+                ConnectionAbortedError,
+                BrokenPipeError,
+                TimeoutError,
+                WorkerLost,
+            )
+        ),
+        # Redis (cache, rate limits) away: named, not imported, so a deployment without redis-py loses nothing
+        "redis.exceptions.ConnectionError",
+        "redis.exceptions.TimeoutError",
+    ]
 )
 
 

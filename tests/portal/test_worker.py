@@ -32,6 +32,13 @@ def broken_task():
     raise ValueError("第 3 行数据不对")
 
 
+@task()
+def redis_away_task():
+    import redis
+
+    raise redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+
 @pytest.fixture(autouse=True)
 def _fresh_runs(settings):
     RUNS["flaky"] = 0
@@ -105,6 +112,13 @@ def test_a_passing_fault_then_success_ends_successful(db, run_tasks):
     assert worker.retry_failed_tasks() == 1
     run_tasks()
     assert (row(result).status, RUNS["flaky"]) == (TaskResultStatus.SUCCESSFUL, 2)
+
+
+def test_redis_away_is_a_passing_fault_too(db, run_tasks):
+    result = enqueue(redis_away_task)
+    run_tasks()
+    assert row(result).exception_class_path == "redis.exceptions.ConnectionError"
+    assert worker.retry_failed_tasks() == 1 and row(result).status == TaskResultStatus.READY
 
 
 def test_a_failure_of_the_task_itself_is_not_retried(db, run_tasks):

@@ -308,3 +308,19 @@ def test_the_database_hung_under_a_running_task_another_worker_takes_it_and_the_
     assert ImportJob.objects.values_list("status", "result", "rows_processed").get(pk=job.pk) == validated
     assert the_task().status == TaskResultStatus.SUCCESSFUL and ImportJob.objects.count() == 1
     assert Disclosure.objects.count() == 0 and RosterEntry.objects.count() == 0
+
+
+def test_choosing_a_large_sheet_queues_its_validation_with_the_move(world, clerk_v1, settings, run_tasks):
+    from .test_services import roster_file
+
+    settings.ROSTER_IMPORT_SYNC_ROWS = 2
+    data = roster_file(sheets={"11月": [HEADER, *standard_rows()], "10月": [HEADER, standard_rows()[0]]})
+    job = upload(clerk_v1, world.v1, data, name="名单.xlsx")
+    assert not DBTaskResult.objects.exists()  # two sheets: nothing to validate until the clerk picks one
+    job = importer.roster_import_choose_sheet(job=job, actor=clerk_v1, sheet_name="11月")
+    assert job.status == ImportStatus.PENDING and DBTaskResult.objects.count() == 1
+    run_tasks()
+    job.refresh_from_db()
+    assert job.status == ImportStatus.READY and job.result["counts"]["rows"] == 3
+    job = importer.roster_import_choose_sheet(job=job, actor=clerk_v1, sheet_name="10月")  # small: inline
+    assert job.status == ImportStatus.READY and DBTaskResult.objects.count() == 1
