@@ -162,13 +162,14 @@ class RecoveringWorker(Worker):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.unrecorded = {}  # task id → the database error that kept its outcome from being written
+        # task id → (its claim time, the database error that kept its outcome from being written)
+        self.unrecorded = {}
 
     def run_task(self, db_task_result):
         try:
             super().run_task(db_task_result)
         except DatabaseError as exc:
-            self.unrecorded[db_task_result.pk] = exc
+            self.unrecorded[db_task_result.pk] = (db_task_result.started_at, exc)
             raise
 
     def run(self):
@@ -184,9 +185,11 @@ class RecoveringWorker(Worker):
                 pause = min(pause * 2, 30)
 
     def record_unrecorded(self):
-        for task_id, exc in list(self.unrecorded.items()):
+        for task_id, (started_at, exc) in list(self.unrecorded.items()):
             path = f"{type(exc).__module__}.{type(exc).__qualname__}"
-            DBTaskResult.objects.filter(pk=task_id, status=TaskResultStatus.RUNNING).update(
+            # only our own run: if the outage was long, a recoverer may have handed the task to another worker
+            mine = DBTaskResult.objects.filter(pk=task_id, status=TaskResultStatus.RUNNING, started_at=started_at)
+            mine.update(
                 status=TaskResultStatus.FAILED,
                 finished_at=timezone.now(),
                 exception_class_path=path,
@@ -213,11 +216,14 @@ class Maintenance:
             self.threads.append(threading.Thread(target=self._tick, daemon=True, name="worker-tick"))
 
     def _guarded(self, what, action):
+        """Run ``action``; never let it end the thread (a silent heartbeat would get this worker's tasks re-run)."""
         try:
             action()
         except DatabaseError as exc:
             logger.warning("%s失败（数据库不可用）：%s", what, exc)
             _close_connection()
+        except Exception:
+            logger.exception("%s失败", what)
 
     def beat_and_recover(self):
         beat(self.worker_id, started_at=self.started_at)

@@ -59,6 +59,19 @@ def row(result):
     return DBTaskResult.objects.get(pk=result.id)
 
 
+def recovering_worker(worker_id):
+    return worker.RecoveringWorker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=worker_id,
+        excluded_queue_names=[],
+    )
+
+
 def test_a_task_whose_worker_stopped_beating_is_failed_as_lost_and_then_queued_again(db, run_tasks):
     result = enqueue(flaky_task, 0)
     running(result.id, worker_id="gone", started_ago=120)
@@ -145,22 +158,25 @@ def test_retries_wait_longer_each_time(db, settings, run_tasks):
 def test_a_task_whose_outcome_could_not_be_written_is_recorded_once_the_database_answers(db):
     result = enqueue(flaky_task, 0)
     running(result.id, worker_id="me", started_ago=1)
-    recovering = worker.RecoveringWorker(
-        queue_names=["*"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="me",
-        excluded_queue_names=[],
-    )
-    recovering.unrecorded[row(result).pk] = OperationalError("server closed the connection unexpectedly")
+    recovering = recovering_worker("me")
+    claimed = row(result)
+    recovering.unrecorded[claimed.pk] = (claimed.started_at, OperationalError("server closed the connection"))
     recovering.record_unrecorded()
     failed = row(result)
     assert failed.status == TaskResultStatus.FAILED and recovering.unrecorded == {}
     assert failed.exception_class_path == "django.db.utils.OperationalError"
     assert worker.retry_failed_tasks() == 1
+
+
+def test_a_late_outcome_never_fails_the_run_another_worker_has_since_claimed(db):
+    result = enqueue(flaky_task, 0)
+    running(result.id, worker_id="me", started_ago=300)
+    first_claim = row(result).started_at
+    running(result.id, worker_id="other", started_ago=1)  # lost, retried, and claimed by another worker since
+    recovering = recovering_worker("me")
+    recovering.unrecorded[row(result).pk] = (first_claim, OperationalError("server closed the connection"))
+    recovering.record_unrecorded()
+    assert row(result).status == TaskResultStatus.RUNNING and row(result).worker_ids == ["other"]
 
 
 def test_old_results_are_pruned_failed_ones_kept_longer(db, run_tasks):
