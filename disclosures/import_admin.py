@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tasks import TaskResultStatus
 
-from sunshine.background import failure_reason, will_retry
 from villages.admin_mixins import JurisdictionAdminMixin
 from villages.models import Division, Level
 from villages.permissions import can
@@ -26,7 +25,7 @@ from villages.selectors import scope_for
 from .importer import ImportFileError
 from .importer import services as importer
 from .importer.headers import label
-from .importer.tasks import validation_task_of
+from .importer.tasks import validation_state
 from .models import Category, ImportJob, ImportStatus, Kind, Phase
 from .templates_xlsx import template_response
 
@@ -73,18 +72,17 @@ class UploadForm(forms.Form):
 
 def background_state(job):
     """What the validation task of a waiting job is doing, in Chinese, and whether it has failed for good."""
-    run = validation_task_of(job)
-    if run is None:
+    state = validation_state(job)
+    if state is None:
         return "", False
-    attempts = len(run.worker_ids)
-    if not will_retry(run.status, run.exception_class_path, attempts):
-        return _("失败（%(reason)s）") % {"reason": failure_reason(run.exception_class_path, run.traceback)}, True
-    if run.status == TaskResultStatus.RUNNING:
-        return _("正在验证（第 %(n)s 次尝试）") % {"n": attempts}, False
-    if run.exception_class_path:  # failed on a passing fault, queued again
+    if state["final"]:
+        return _("失败（%(reason)s）") % {"reason": state["reason"]}, True
+    if state["status"] == TaskResultStatus.RUNNING:
+        return _("正在验证（第 %(n)s 次尝试）") % {"n": state["attempts"]}, False
+    if state["reason"]:  # failed on a passing fault, queued again
         return _("排队中（第 %(n)s 次尝试失败：%(reason)s，稍后自动重试）") % {
-            "n": attempts,
-            "reason": failure_reason(run.exception_class_path, run.traceback),
+            "n": state["attempts"],
+            "reason": state["reason"],
         }, False
     return _("排队中"), False
 
