@@ -33,7 +33,11 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py seed_demo
 
+# The server and a background worker side by side (the worker also runs `tick` every minute, so no cron is needed
+# here); Ctrl-C stops both.
 serve:
+	@$(BIN)/python manage.py worker --tick-every 60 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 lint: install

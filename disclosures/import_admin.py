@@ -15,6 +15,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_tasks import TaskResultStatus
 
 from villages.admin_mixins import JurisdictionAdminMixin
 from villages.models import Division, Level
@@ -24,6 +25,7 @@ from villages.selectors import scope_for
 from .importer import ImportFileError
 from .importer import services as importer
 from .importer.headers import label
+from .importer.tasks import validation_state
 from .models import Category, ImportJob, ImportStatus, Kind, Phase
 from .templates_xlsx import template_response
 
@@ -66,6 +68,23 @@ class UploadForm(forms.Form):
                 % {"size": upload.size / 1048576, "limit": settings.ROSTER_IMPORT_MAX_BYTES / 1048576}
             )
         return upload
+
+
+def background_state(job):
+    """What the validation task of a waiting job is doing, in Chinese, and whether it has failed for good."""
+    state = validation_state(job)
+    if state is None:
+        return "", False
+    if state["final"]:
+        return _("失败（%(reason)s）") % {"reason": state["reason"]}, True
+    if state["status"] == TaskResultStatus.RUNNING:
+        return _("正在验证（第 %(n)s 次尝试）") % {"n": state["attempts"]}, False
+    if state["reason"]:  # failed on a passing fault, queued again
+        return _("排队中（第 %(n)s 次尝试失败：%(reason)s，稍后自动重试）") % {
+            "n": state["attempts"],
+            "reason": state["reason"],
+        }, False
+    return _("排队中"), False
 
 
 class ImportJobAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
@@ -151,6 +170,7 @@ class ImportJobAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
         waiting = job.status in (ImportStatus.PENDING, ImportStatus.VALIDATING) and (
             job.sheet_name or result.get("format") == "csv"
         )
+        task_state, task_failed = background_state(job) if waiting else ("", False)
         may_import = can(request.user, "roster.import", job.division)
         moves = {move.name for move in importer.available_moves(job, request.user)}
         warnings = [{**w, "shown": importer.warning_text_for(request.user, job, w)} for w in result.get("warnings", [])]
@@ -165,7 +185,9 @@ class ImportJobAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
             errors_more=max(0, counts.get("errors", 0) - len(result.get("errors", []))),
             warnings=warnings,
             columns=[(label(f), text) for f, text in (result.get("columns") or {}).items()],
-            waiting=waiting,
+            waiting=waiting and not task_failed,
+            task_state=task_state,
+            task_failed=task_failed,
             refresh_seconds=REFRESH_SECONDS,
             percent=int(100 * job.rows_processed / job.rows_total) if job.rows_total else 0,
             may_import=may_import,

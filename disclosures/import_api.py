@@ -16,6 +16,7 @@ from villages.selectors import scope_for
 from .exports import XLSX
 from .importer import ImportFileError
 from .importer import services as importer
+from .importer.tasks import validation_state
 from .models import Category, ImportJob, Kind
 from .templates_xlsx import template_response
 
@@ -32,6 +33,10 @@ class ImportJobSerializer(serializers.ModelSerializer):
     needs_reason = serializers.SerializerMethodField()
     moves = serializers.SerializerMethodField(
         help_text="此刻你可以对这个导入做的操作：name、label，以及要 POST 的路径 path"
+    )
+    validation_task = serializers.SerializerMethodField(
+        help_text="后台校验任务（大文件）：status（READY 排队中 / RUNNING 正在验证 / FAILED）、attempts、"
+        "reason（最近一次失败）、final（已彻底失败，不会再校验：请重新上传）；不在排队或校验中时为 null"
     )
 
     class Meta:
@@ -54,6 +59,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "preview",
             "needs_reason",
             "moves",
+            "validation_task",
             "disclosure",
             "revision",
             "created_at",
@@ -77,6 +83,9 @@ class ImportJobSerializer(serializers.ModelSerializer):
 
     def get_needs_reason(self, job) -> bool:
         return job.status == "ready" and importer.correction_needed(job)
+
+    def get_validation_task(self, job) -> dict | None:
+        return validation_state(job)
 
     def get_moves(self, job) -> list[dict]:
         user = self.context["request"].user

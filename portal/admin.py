@@ -14,6 +14,7 @@ from disclosures import selectors as disclosure_selectors
 from disclosures.inspect_admin import InspectorPageAdmin
 from disclosures.models import TownshipReport
 
+from . import tasks_admin  # noqa: F401  (registers 后台任务 and the worker list)
 from .selectors import township_figures
 
 

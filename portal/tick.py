@@ -14,6 +14,8 @@ from disclosures.services import disclosures_tick, retention_sweep
 from sunshine.audit.services import seal_pending
 from villages.export_jobs import export_jobs_tick
 
+from .worker import background_tasks_tick
+
 
 def close_objection_windows(*, now=None):
     """Confirm pre rosters whose objection window has closed, unless an objection is still unanswered."""
@@ -26,8 +28,9 @@ TICK_STEPS = [
     complaints_tick,  # deadlines and escalation
     deliver_outbox,  # notifications
     forget_intake_secrets,  # secrets kept for a resubmitted intake form, past the time they may be shown
-    roster_import_tick,  # roster import: background validation, expiry
+    roster_import_tick,  # roster import: expiry, uploads whose job never committed
     export_jobs_tick,  # background exports: files past EXPORT_KEEP_DAYS, lost jobs
+    background_tasks_tick,  # background tasks: lost ones found, passing faults retried, old results pruned
     seal_pending,  # chain new audit events (last, so it seals what the other steps wrote)
 ]
 

@@ -366,6 +366,16 @@ TASKS = {
         "QUEUES": ["default", "bulletins", "imports"],
     }
 }
+# The worker (``manage.py worker``, portal/worker.py): a task RUNNING on a worker whose heartbeat is older than
+# this many seconds was lost with its worker and is queued again; a task that failed on a passing fault (database,
+# network, disk) is retried after TASKS_RETRY_DELAY × 2^(attempt−1) seconds (at most an hour), up to
+# TASKS_MAX_ATTEMPTS attempts in all. Finished results are pruned after TASKS_KEEP_DAYS, failed ones after
+# TASKS_KEEP_FAILED_DAYS.
+TASKS_WORKER_LOST_AFTER = env_int("TASKS_WORKER_LOST_AFTER", 60, minimum=10)
+TASKS_MAX_ATTEMPTS = env_int("TASKS_MAX_ATTEMPTS", 5, minimum=1)
+TASKS_RETRY_DELAY = env_int("TASKS_RETRY_DELAY", 10)
+TASKS_KEEP_DAYS = env_int("TASKS_KEEP_DAYS", 7, minimum=1)
+TASKS_KEEP_FAILED_DAYS = env_int("TASKS_KEEP_FAILED_DAYS", 30, minimum=1)
 
 EMAIL_BACKEND = env(
     "EMAIL_BACKEND",

@@ -150,18 +150,18 @@ def admin_login(context, base, username, password="pw"):
 
 
 @pytest.fixture
-def run_tasks():
+def run_tasks(monkeypatch):
     """Run every queued background task now, as a worker would (``db_worker --batch``)."""
-    from unittest import mock
-
     from django.core.management import call_command
+    from django_tasks_db.management.commands import db_worker
+
+    # The worker drops connections whose autocommit is off between tasks; inside a test's transaction that would
+    # close the test's own PostgreSQL connection (SQLite's in-memory one survives). Django's test client keeps
+    # the connection across requests for the same reason.
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
 
     def run(queue="*"):
-        # The worker's close_old_connections() drops a connection whose autocommit is off, which inside a test's
-        # transaction is always: on PostgreSQL the test's own connection (SQLite's in-memory one survives).
-        # Django's test client skips it for the same reason.
-        with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
-            call_command("db_worker", batch=True, reload=False, startup_delay=False, queue_name=queue, verbosity=0)
+        call_command("db_worker", batch=True, reload=False, startup_delay=False, queue_name=queue, verbosity=0)
 
     return run
 

@@ -6,10 +6,9 @@ holds counts, errors and warnings with names and masked IDs only; confirming rea
 again (its sha256 must match) and imports every row in one transaction, or none.
 """
 
+import contextlib
 import datetime
 import hashlib
-import logging
-import threading
 import uuid
 from decimal import Decimal
 from itertools import islice
@@ -17,7 +16,7 @@ from itertools import islice
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,20 +39,21 @@ from disclosures.services import (
     validate_period_and_phase,
 )
 from sunshine.audit.services import audit_record
+from sunshine.background import enqueue
 from sunshine.identity import mask_id, person_key
 from villages.permissions import can
 
+from . import tasks
 from .errors import ImportFileError
 from .headers import HEADER_SCAN_ROWS, detect_header
 from .readers import encoding_label, open_book
 from .validate import check_header, validate_rows
 
-logger = logging.getLogger(__name__)
-
 S = ImportStatus
 MAX_LISTED = 2000  # errors/warnings kept in the preview; the counts are always complete
 PREVIEW_ROWS = 20
-STALE_AFTER = datetime.timedelta(minutes=30)
+ORPHAN_UPLOAD_AGE = datetime.timedelta(hours=1)  # a stored upload with no job this old lost its transaction
+UPLOADS_DIR = "imports"
 
 
 def sync_rows():
@@ -208,21 +208,21 @@ def _upload(*, actor, division, category, period, phase, file, original_name, sh
             check_header(list(islice(rows.iterator, HEADER_SCAN_ROWS + 2)), category, complete=False)
     sha256 = hashlib.sha256(data).hexdigest()
     suffix = original_name[original_name.rfind(".") :].lower() if "." in original_name else ""
-    with transaction.atomic():
-        job = ImportJob(
-            created_by=actor,
-            division=division,
-            category=category,
-            period=period,
-            phase=phase,
-            original_name=original_name[:255],
-            sha256=sha256,
-            sheet_name=sheet_name,
-            status=S.PENDING,
-            rows_total=rows_total,
-            result={"format": book.kind, "encoding": encoding_label(book.encoding), "sheets": book.sheets},
-            expires_at=timezone.now() + datetime.timedelta(hours=settings.ROSTER_IMPORT_PREVIEW_HOURS),
-        )
+    job = ImportJob(
+        created_by=actor,
+        division=division,
+        category=category,
+        period=period,
+        phase=phase,
+        original_name=original_name[:255],
+        sha256=sha256,
+        sheet_name=sheet_name,
+        status=S.PENDING,
+        rows_total=rows_total,
+        result={"format": book.kind, "encoding": encoding_label(book.encoding), "sheets": book.sheets},
+        expires_at=timezone.now() + datetime.timedelta(hours=settings.ROSTER_IMPORT_PREVIEW_HOURS),
+    )
+    with _upload_removed_on_failure(job), transaction.atomic():
         job.file.save(f"{uuid.uuid4().hex}{suffix}", ContentFile(data), save=False)
         job.save()
         audit_record(
@@ -235,10 +235,24 @@ def _upload(*, actor, division, category, period, phase, file, original_name, sh
         if validation is not None:  # the job and its preview are written together
             _claim(job.pk)
             job = _finish(job, validation)
-    if validation is None and (job.sheet_name or book.kind == "csv"):
-        transaction.on_commit(lambda: start_background_validation(job.pk))
+        elif job.sheet_name or book.kind == "csv":
+            enqueue(tasks.validate_import_job, str(job.pk))  # the task row commits with the job, or neither
     job.refresh_from_db()
     return job, validation
+
+
+@contextlib.contextmanager
+def _upload_removed_on_failure(job):
+    """The upload (full ID numbers) is written to disk inside the job's transaction; if that transaction fails
+    (the database dropped mid-way), delete the file again: with no job row nothing would ever remove it.
+    An outer transaction rolled back later is caught by ``sweep_orphan_uploads`` instead."""
+    try:
+        yield
+    except BaseException:
+        if job.file.name:
+            with contextlib.suppress(OSError):
+                job.file.storage.delete(job.file.name)
+        raise
 
 
 def _only_roster_sheet(book, category):
@@ -270,34 +284,33 @@ def roster_import_choose_sheet(*, job, actor, sheet_name):
         with locked.file.open("rb") as handle:
             data = handle.read()
         rows_total = open_book(data, locked.original_name).stream(sheet_name).count
+        if rows_total > sync_rows():  # queued with the move, in its transaction
+            enqueue(tasks.validate_import_job, str(locked.pk))
         return {"sheet_name": sheet_name, "rows_total": rows_total, "rows_processed": 0, "result": _file_facts(locked)}
 
     locked = job_transition(job=job, move="choose_sheet", actor=actor, handler=switch_sheet)
-    _validate_now_or_later(locked)
+    if locked.rows_total <= sync_rows():
+        roster_import_validate(job_id=locked.pk)
     locked.refresh_from_db()
     return locked
 
 
-def _validate_now_or_later(job):
-    if job.rows_total <= sync_rows():
-        roster_import_validate(job_id=job.pk)
-    else:
-        transaction.on_commit(lambda: start_background_validation(job.pk))
+def roster_import_validate_task(*, job_id, attempt):
+    """The work of the ``validate_import_job`` task. Safe to run twice: the claim lets one run validate.
 
-
-def start_background_validation(job_id):
-    """Validate in a daemon thread; if the process dies, ``roster_import_tick`` picks the job up again."""
-    threading.Thread(target=_background, args=(job_id,), daemon=True, name=f"roster-import-{job_id}").start()
-
-
-def _background(job_id):
-    close_old_connections()
+    A later attempt (its worker was lost, or the database went away mid-way) finds the job where the earlier attempt
+    left it, VALIDATING, and puts it back to PENDING first so it is validated again from the start. A job that has
+    moved on meanwhile (validated, expired) is left alone. Returns the job's status for the task's result.
+    """
+    if attempt > 1:
+        job_claim("restart", where=Q(pk=job_id))
     try:
-        roster_import_validate(job_id=job_id)
-    except Exception:  # the job row records the failure; the thread must not die noisily
-        logger.exception("roster import %s failed", job_id)
-    finally:
-        connection.close()
+        job = roster_import_validate(job_id=job_id)
+    except ValidationError:  # the job left VALIDATING under us (expired); nothing to record
+        job = None
+    if job is None:
+        return ImportJob.objects.filter(pk=job_id).values_list("status", flat=True).first()
+    return job.status
 
 
 def _claim(job_id):
@@ -321,7 +334,8 @@ def roster_import_validate(*, job_id):
     job = ImportJob.objects.select_related("category", "division").get(pk=job_id)
 
     def progress(done, total):
-        ImportJob.objects.filter(pk=job_id).update(rows_processed=done, rows_total=total)
+        # only while VALIDATING: a run that was declared lost and resumes late must not touch a finished job
+        ImportJob.objects.filter(pk=job_id, status=S.VALIDATING).update(rows_processed=done, rows_total=total)
 
     try:
         rows = _read_rows(job)
@@ -561,21 +575,48 @@ def roster_import_file(*, actor, division, category, period, phase, path, sheet_
 
 
 def roster_import_tick():
-    """Periodic step: validate waiting jobs, restart stale ones, expire old previews. Idempotent."""
+    """Periodic step: expire old previews and sweep uploads whose job never committed. Idempotent.
+
+    Validation itself is the ``validate_import_job`` task, retried by the worker's recovery (portal.worker).
+    """
     now = timezone.now()
-    restarted = job_claim("restart", where=Q(created_at__lt=now - STALE_AFTER, expires_at__gt=now))
-    validated = 0
-    waiting = ImportJob.objects.filter(status=S.PENDING, expires_at__gt=now).values_list("pk", "sheet_name", "result")
-    for job_id, sheet_name, result in waiting:
-        if not sheet_name and result.get("format") != "csv":
-            continue  # the clerk has not picked a sheet yet
-        if roster_import_validate(job_id=job_id) is not None:
-            validated += 1
     expired = 0
     old = ImportJob.objects.filter(expires_at__lte=now, status__in=IMPORT_MOVES["expire"].sources)
     for job_id in old.values_list("pk", flat=True):
         expired += _expire(job_id)
-    return f"validated {validated}, restarted {restarted}, expired {expired}"
+    swept = sweep_orphan_uploads(now=now)
+    return f"swept {swept}, expired {expired}"
+
+
+def _stored_uploads(storage, directory):
+    """Every file under ``directory`` of ``storage``, as storage names."""
+    try:
+        subdirs, files = storage.listdir(directory)
+    except FileNotFoundError:
+        return
+    for name in files:
+        yield f"{directory}/{name}"
+    for sub in subdirs:
+        yield from _stored_uploads(storage, f"{directory}/{sub}")
+
+
+def sweep_orphan_uploads(*, now=None):
+    """Delete stored uploads that no job names and that are older than an hour: files whose upload transaction
+    was rolled back after they were written (they hold full ID numbers). Returns how many were deleted."""
+    now = now or timezone.now()
+    storage = ImportJob._meta.get_field("file").storage
+    names = list(_stored_uploads(storage, UPLOADS_DIR))
+    known = set()
+    for chunk in _chunks(names, 500):
+        known.update(ImportJob.objects.filter(file__in=chunk).values_list("file", flat=True))
+    swept = 0
+    for name in names:
+        if name in known or storage.get_modified_time(name) > now - ORPHAN_UPLOAD_AGE:
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            storage.delete(name)
+            swept += 1
+    return swept
 
 
 def _expire(job_id):

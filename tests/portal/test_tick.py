@@ -18,6 +18,7 @@ EXPECTED_STEPS = [
     "complaints.intake.forget_intake_secrets",
     "disclosures.importer.services.roster_import_tick",
     "villages.export_jobs.export_jobs_tick",
+    "portal.worker.background_tasks_tick",
     "sunshine.audit.services.seal_pending",
 ]
 

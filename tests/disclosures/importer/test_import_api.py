@@ -108,3 +108,24 @@ def test_the_job_lists_the_moves_available_now_and_their_routes(world, dibao, cl
     assert body["status"] == "imported" and body["moves"] == []
     response = clerk.post(f"{URL}{body['id']}/confirm/", {}, format="json")
     assert response.status_code == 400 and "已经导入过" in str(response.json())
+
+
+def test_a_large_upload_shows_its_validation_task_until_it_is_done(world, dibao, clerk_v1, settings, run_tasks):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.ROSTER_IMPORT_SYNC_ROWS = 1
+    client = api_as(clerk_v1)
+    body = post_file(client, roster_file()).json()
+    assert body["status"] == "pending"
+    assert body["validation_task"] == {"status": "READY", "attempts": 0, "reason": "", "final": False}
+
+    DBTaskResult.objects.update(
+        status="FAILED", worker_ids=["w1"], exception_class_path="builtins.MemoryError", traceback="MemoryError"
+    )
+    task = client.get(f"{URL}{body['id']}/").json()["validation_task"]
+    assert task == {"status": "FAILED", "attempts": 1, "reason": "MemoryError", "final": True}
+
+    DBTaskResult.objects.update(status="READY", worker_ids=[], exception_class_path="", traceback="")
+    run_tasks()
+    done = client.get(f"{URL}{body['id']}/").json()
+    assert done["status"] == "ready" and done["validation_task"] is None

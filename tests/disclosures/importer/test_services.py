@@ -10,6 +10,7 @@ from django.db import IntegrityError, connection
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from disclosures import entry_writers
 from disclosures.entry_writers import copy_writer
@@ -225,7 +226,7 @@ def test_several_visible_sheets_wait_for_the_clerk_to_pick_one(world, clerk_v1):
     )
     job = upload(clerk_v1, world.v1, data)
     assert job.status == ImportStatus.PENDING and job.result["sheets"] == ["11月", "10月"]
-    assert importer.roster_import_tick().startswith("validated 0")
+    assert not DBTaskResult.objects.exists()  # nothing is validated before the clerk picks a sheet
 
     job = importer.roster_import_choose_sheet(job=job, actor=clerk_v1, sheet_name="10月")
     assert job.status == ImportStatus.READY and job.result["counts"]["rows"] == 1
@@ -235,10 +236,16 @@ def test_several_visible_sheets_wait_for_the_clerk_to_pick_one(world, clerk_v1):
         importer.roster_import_choose_sheet(job=job, actor=clerk_v1, sheet_name="隐藏")
 
 
-def test_a_large_file_is_validated_later_and_shows_progress(world, clerk_v1, settings):
+def test_a_large_file_is_validated_later_and_shows_progress(world, clerk_v1, settings, run_tasks):
     settings.ROSTER_IMPORT_SYNC_ROWS = 2
     job = upload(clerk_v1, world.v1)
     assert job.status == ImportStatus.PENDING and job.rows_processed == 0 and job.rows_total > 2
+    (task,) = DBTaskResult.objects.all()  # queued with the upload, in its transaction
+    assert (task.task_path, task.queue_name, task.args_kwargs["args"]) == (
+        "disclosures.importer.tasks.validate_import_job",
+        "imports",
+        [str(job.pk)],
+    )
 
     seen = []
     original = importer.validate_rows
@@ -252,13 +259,17 @@ def test_a_large_file_is_validated_later_and_shows_progress(world, clerk_v1, set
 
     importer.validate_rows, saved = spy, importer.validate_rows
     try:
-        assert importer.roster_import_tick().startswith("validated 1")
+        run_tasks()
     finally:
         importer.validate_rows = saved
     assert seen[0] == (1, 3) and seen[-1] == (3, 3)
     job.refresh_from_db()
     assert job.status == ImportStatus.READY
-    assert importer.roster_import_tick().startswith("validated 0")  # idempotent
+    task.refresh_from_db()
+    assert (task.status, task.return_value, len(task.worker_ids)) == ("SUCCESSFUL", "ready", 1)
+    # run again (a worker that was lost after finishing): the job stays as it is
+    assert importer.roster_import_validate_task(job_id=str(job.pk), attempt=2) == ImportStatus.READY
+    assert ImportJob.objects.get(pk=job.pk).result == job.result
 
 
 def test_the_same_person_on_another_villages_roster_is_a_warning(world, clerk_v1, reviewer_t1, inspector):
@@ -416,14 +427,28 @@ def test_expiry_is_one_system_event_per_job(world, clerk_v1):
     assert {(e.actor_id, e.changes["status"][1]) for e in events} == {(None, "expired")}
 
 
-def test_the_tick_restarts_a_job_whose_validation_died(world, clerk_v1, settings):
+def test_a_retried_validation_task_revalidates_a_job_its_lost_first_attempt_left_validating(
+    world, clerk_v1, settings, run_tasks
+):
     settings.ROSTER_IMPORT_SYNC_ROWS = 1
     job = upload(clerk_v1, world.v1)
-    assert importer.job_claim("claim", where=Q(pk=job.pk)) == 1  # a thread claimed it, then its process died
-    ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - datetime.timedelta(hours=1))
-    assert importer.roster_import_tick() == "validated 1, restarted 1, expired 0"
+    assert importer.job_claim("claim", where=Q(pk=job.pk)) == 1  # the first attempt claimed it, then its worker died
+    # first attempt: another validator holds the job, so this run leaves it alone
+    assert importer.roster_import_validate_task(job_id=str(job.pk), attempt=1) == ImportStatus.VALIDATING
+    # a retry (attempt 2) knows the earlier attempt was its own: it validates the job again from the start
+    assert importer.roster_import_validate_task(job_id=str(job.pk), attempt=2) == ImportStatus.READY
     job.refresh_from_db()
-    assert job.status == ImportStatus.READY
+    assert job.status == ImportStatus.READY and job.result["counts"]["rows"] == 3
+
+
+def test_the_tick_no_longer_validates_or_restarts_jobs(world, clerk_v1, settings):
+    settings.ROSTER_IMPORT_SYNC_ROWS = 1
+    job = upload(clerk_v1, world.v1)
+    assert importer.job_claim("claim", where=Q(pk=job.pk)) == 1
+    ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - datetime.timedelta(hours=1))
+    assert importer.roster_import_tick() == "swept 0, expired 0"
+    job.refresh_from_db()
+    assert job.status == ImportStatus.VALIDATING  # the task's retry owns it (portal.worker), not the tick
 
 
 def locked_tables(sql):
