@@ -33,6 +33,8 @@ from .models import Outbox, OutboxChannel
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+# Prefix of an outbox body stored encrypted (a re-issued tracking secret); plain notices stay readable for staff.
+SEALED_BODY = "sealed:"
 # Wait after the n-th failed attempt (the last one repeats): a carrier outage of an hour loses nothing.
 RETRY_DELAYS = (
     datetime.timedelta(minutes=1),
@@ -154,17 +156,27 @@ def queue_secret_sms(complaint, secret):
         recipient=complaint.filer_phone_enc,
         recipient_label=mask_phone(phone),
         subject=f"【{settings.SITE_NAME}】",
-        body=f"您的留言 {complaint.tracking_code} 的新查询密码是 {secret}，原密码已失效。如非本人操作，请忽略。",
+        # The secret is a credential: encrypted at rest like the recipient, so a database reader cannot track with it.
+        body=SEALED_BODY + encrypt(
+            f"您的留言 {complaint.tracking_code} 的新查询密码是 {secret}，原密码已失效。如非本人操作，请忽略。"
+        ),
         complaint=complaint,
     )
     save_outbox([message])  # queues its delivery, so the resident gets it within seconds
 
 
+def message_body(message):
+    """The text to send: a sealed body (one carrying a credential) is decrypted only here, at delivery."""
+    if message.body.startswith(SEALED_BODY):
+        return decrypt(message.body[len(SEALED_BODY) :])
+    return message.body
+
+
 def _send(message):
     if message.channel == OutboxChannel.EMAIL:
-        send_mail(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [decrypt(message.recipient)])
+        send_mail(message.subject, message_body(message), settings.DEFAULT_FROM_EMAIL, [decrypt(message.recipient)])
     elif message.channel == OutboxChannel.SMS:
-        sms_backend().send(decrypt(message.recipient), f"{message.subject} {message.body}")
+        sms_backend().send(decrypt(message.recipient), f"{message.subject} {message_body(message)}")
     else:
         log.warning("notice for %s: %s — %s", message.recipient_label, message.subject, message.body)
 

@@ -55,6 +55,15 @@ def test_a_new_secret_arrives_by_sms_and_the_old_one_stops_working(client, filed
     assert tracks(filed.tracking_code, new)
 
 
+def test_the_new_secret_is_encrypted_in_the_outbox_until_it_is_sent(client, filed, sms):
+    ask(client, filed.tracking_code, PHONE)
+    stored = Outbox.objects.get(complaint=filed, channel="sms", subject__contains="【")
+    deliver_outbox()
+    [(_phone, text)] = sms
+    new = text.split("新查询密码是 ")[1][:6]
+    assert new not in stored.body and "查询密码" not in stored.body  # a database reader cannot track with it
+
+
 def test_the_event_is_audited_without_the_phone(client, filed, sms):
     ask(client, filed.tracking_code, PHONE)
     event = AuditEvent.objects.get(action="complaint.secret_reissued")
