@@ -178,3 +178,155 @@ def test_a_file_costs_the_same_queries_with_one_row_and_with_many(client, world,
     for fmt in open_data.FORMATS:
         client.get(file_url(one, fmt))  # warm up
         assert _queries(client, file_url(one, fmt)) == _queries(client, file_url(many, fmt))
+
+
+# ---------------------------------------------------------------- the catalogue
+
+
+@pytest.fixture
+def published_world(world, categories, crew, clerk_v3, reviewer_t2, discipline_t2, county_admin):
+    """甲村: a 低保 pre and payout (the payout corrected), a ledger; 丙村 (二乡): a 特困 roster; a draft and a
+    taken-down roster that the catalogue must not list."""
+    clerk, reviewer, discipline = crew
+    pre = published_roster(*crew, world.v1, categories["dibao"], rows=[entry("张三", 500)])
+    post = published_roster(*crew, world.v1, categories["dibao"], phase="post", pre=pre, rows=[entry("张三", 500)])
+    correction = s.disclosure_open_correction(actor=clerk, disclosure=post, reason="金额更正")
+    s.revision_replace_entries(actor=clerk, revision=correction, entries=[entry("张三", 520)])
+    s.disclosure_submit(disclosure=post, actor=clerk)
+    post = approve_and_publish(post, reviewer, discipline)
+    ledger = draft_ledger(clerk, world.v1, categories["caiwu"])
+    s.disclosure_submit(disclosure=ledger, actor=clerk)
+    ledger = approve_and_publish(ledger, reviewer, discipline)
+    tekun = published_roster(
+        clerk_v3, reviewer_t2, discipline_t2, world.v3, categories["tekun"], rows=[entry("李四", 900)]
+    )
+    s.disclosure_open_draft(actor=clerk, division=world.v1, category=categories["tekun"], period="2026-11", phase="pre")
+    gone = published_roster(*crew, world.v1, categories["dibao"], period="2026-08", rows=[entry("孙八", 900)])
+    s.disclosure_take_down(disclosure=gone, actor=county_admin, reason="依申请删除")
+    return type("Published", (), {"pre": pre, "post": post, "ledger": ledger, "tekun": tekun, "gone": gone})
+
+
+def test_the_catalogue_lists_every_public_disclosure_once_with_working_links(client, published_world):
+    page = client.get("/data/").content.decode()
+    assert "共 4 项" in page
+    listed = (published_world.pre, published_world.post, published_world.ledger, published_world.tekun)
+    for disclosure in listed:
+        number = disclosure.current_revision.number
+        for url in (
+            open_data.revision_url(disclosure, number),
+            file_url(disclosure, "csv"),
+            file_url(disclosure, "xlsx"),
+        ):
+            assert page.count(f'href="{url}"') == 1
+            assert client.get(url).status_code == 200
+    assert file_url(published_world.post, "csv", number=1) not in page  # one entry per disclosure: the current version
+    assert "孙八" not in page and "2026-08" not in page and "特困人员救助供养 · 2026-11" not in page
+    assert "第 2 版" in page and "更正" in page
+
+
+def test_the_catalogue_filters_by_township_village_and_category(client, world, published_world):
+    def listed(query):
+        page = client.get(f"/data/?{query}").content.decode()
+        return page.count('class="card"'), page
+
+    assert listed(f"township={world.t2.code}")[0] == 1
+    assert listed(f"village={world.v1.code}")[0] == 3
+    assert listed(f"village={world.v1.code}&category=caiwu")[0] == 1
+    assert listed("category=dibao")[0] == 2
+    count, page = listed("village=nonsense&category=dibao")
+    assert count == 2 and "以下筛选条件无效，已忽略" in page and 'href="#id_village"' in page
+
+
+def test_the_catalogue_pages_keep_their_filters(client, world, categories, crew, settings, monkeypatch):
+    monkeypatch.setattr(open_data, "CATALOGUE_PAGE_SIZE", 2)
+    for month in ("2026-01", "2026-02", "2026-03", "2026-04", "2026-05"):
+        published_roster(*crew, world.v1, categories["dibao"], period=month, rows=[entry("张三", 500)])
+    first = client.get(f"/data/?village={world.v1.code}").content.decode()
+    assert "第 1 / 3 页" in first and f'href="?village={world.v1.code}&amp;page=2"' in first
+    last = client.get(f"/data/?village={world.v1.code}&page=3").content.decode()
+    assert last.count('class="card"') == 1 and "2026-01" in last
+
+
+def test_the_json_catalogue_is_dcat_shaped(client, world, published_world):
+    response = client.get("/data/catalog.json")
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    data = response.json()
+    assert data["@type"] == "dcat:Catalog" and data["language"] == "zh-Hans"
+    assert {"title", "description", "publisher", "issued", "modified", "homepage", "dataset"} <= set(data)
+    assert data["totalItems"] == 4 and data["next"] is None and len(data["dataset"]) == 4
+    post = published_world.post
+    by_id = {d["identifier"]: d for d in data["dataset"]}
+    dataset = by_id[f"{world.v1.code}/dibao/2026-10/post"]
+    assert dataset["@type"] == "dcat:Dataset" and dataset["version"] == 2
+    assert dataset["title"] == "一乡 甲村 最低生活保障（低保） 2026-10 发放结果公开"
+    assert dataset["publisher"] == {"@type": "foaf:Agent", "name": world.v1.full_name, "identifier": world.v1.code}
+    assert dataset["temporal"] == {"period": "2026-10", "startDate": "2026-10-01", "endDate": "2026-10-31"}
+    assert dataset["theme"] == "dibao" and "最低生活保障（低保）" in dataset["keyword"]
+    assert dataset["modified"] == post.current_revision.published_at.astimezone().isoformat()
+    assert dataset["landingPage"] == open_data.site_url(open_data.revision_url(post, 2))
+    assert [(d["format"], d["mediaType"]) for d in dataset["distribution"]] == [
+        ("CSV", "text/csv"),
+        ("XLSX", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ]
+    for distribution in dataset["distribution"]:
+        assert distribution["@type"] == "dcat:Distribution"
+        path = distribution["downloadURL"].removeprefix(open_data.site_url(""))
+        assert path == file_url(post, distribution["format"].lower())
+        assert client.get(path).status_code == 200
+    assert f"{world.v3.code}/tekun/2026-10/pre" in by_id
+    only = client.get(f"/data/catalog.json?township={world.t2.code}").json()
+    assert [d["identifier"] for d in only["dataset"]] == [f"{world.v3.code}/tekun/2026-10/pre"]
+    bad = client.get("/data/catalog.json?category=nonsense")
+    assert bad.status_code == 400 and "category" in bad.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    ("period", "start", "end"),
+    [
+        ("2026-02", "2026-02-01", "2026-02-28"),
+        ("2026-Q4", "2026-10-01", "2026-12-31"),
+        ("2026", "2026-01-01", "2026-12-31"),
+        ("2026-11-23", "2026-11-23", "2026-11-23"),
+        ("odd", None, None),
+    ],
+)
+def test_a_period_key_covers_its_days(period, start, end):
+    dates = open_data.period_dates(period)
+    assert [d.isoformat() if d else None for d in dates] == [start, end]
+
+
+def test_the_json_catalogue_pages_and_revalidates(client, world, categories, crew, county_admin, monkeypatch):
+    monkeypatch.setattr(open_data, "JSON_PAGE_SIZE", 2)
+    rosters = [
+        published_roster(*crew, world.v1, categories["dibao"], period=month, rows=[entry("张三", 500)])
+        for month in ("2026-01", "2026-02", "2026-03")
+    ]
+    first = client.get("/data/catalog.json")
+    data = first.json()
+    assert data["totalItems"] == 3 and len(data["dataset"]) == 2
+    assert data["next"] == open_data.site_url("/data/catalog.json?page=2")
+    assert len(client.get("/data/catalog.json?page=2").json()["dataset"]) == 1
+    assert client.get("/data/catalog.json?page=3").status_code == 404
+    assert first["Cache-Control"] == "public, no-cache" and first["Last-Modified"]
+    assert client.get("/data/catalog.json", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    s.disclosure_take_down(disclosure=rosters[0], actor=county_admin, reason="依申请删除")
+    changed = client.get("/data/catalog.json", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert changed.status_code == 200 and changed.json()["totalItems"] == 2  # a take-down is seen at once
+
+
+@pytest.mark.parametrize("url", ["/data/", "/data/?category=dibao", "/data/catalog.json"])
+def test_the_catalogue_costs_the_same_queries_with_one_disclosure_and_with_many(client, world, categories, crew, url):
+    published_roster(*crew, world.v1, categories["dibao"], period="2026-01", rows=[entry("张三", 500)])
+    client.get(url)  # warm up
+    one = _queries(client, url)
+    for month in ("2026-02", "2026-03", "2026-04", "2026-05", "2026-06"):
+        published_roster(*crew, world.v1, categories["dibao"], period=month, rows=[entry("张三", 500)])
+    assert _queries(client, url) == one
+
+
+def test_pages_link_the_files_and_the_catalogue(client, world, published_world):
+    post = published_world.post
+    page = client.get(open_data.revision_url(post, 1)).content.decode()
+    assert file_url(post, "csv", number=1) in page and file_url(post, "xlsx", number=1) in page  # that version's
+    assert f"/data/?village={world.v1.code}" in page
+    assert f"/data/?township={world.t1.code}" in client.get(f"/d/{world.t1.code}/").content.decode()
