@@ -36,6 +36,8 @@ FILE_LAYOUT = 1
 PLACE_HEADERS = ("区划代码", "乡镇", "村", "类别", "期间", "阶段", "版本")
 LEDGER_HEADERS = ("日期", "凭证号", "摘要", "收入（元）", "支出（元）", "余额（元）")
 DOCUMENT_HEADERS = ("标题", "正文", "附件", "附件地址")
+FILE_CACHE_SECONDS = 3600  # a written file is kept in the cache this long (content never changes; names might)
+FILE_CACHE_MAX_BYTES = 5 * 1024 * 1024  # larger files are written for each request rather than fill the cache
 CATALOGUE_PAGE_SIZE = 30  # datasets per page of /data/
 JSON_PAGE_SIZE = 1000  # datasets per page of /data/catalog.json
 

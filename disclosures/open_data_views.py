@@ -9,6 +9,7 @@ import hashlib
 from urllib.parse import urlencode
 
 from django import forms
+from django.core.cache import cache
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -49,10 +50,23 @@ def download(request, code, slug, period, phase, number, fmt):
     response = get_conditional_response(request, etag=etag, last_modified=modified)
     if response is None:
         exporter = open_data.RevisionExporter(disclosure, revision)
-        response = HttpResponse(exporter.render(fmt), content_type=CONTENT_TYPES[fmt])
+        response = HttpResponse(_file_bytes(exporter, fmt, etag), content_type=CONTENT_TYPES[fmt])
         response["Content-Disposition"] = content_disposition(*exporter.download_name(fmt))
         response["X-Content-Type-Options"] = "nosniff"
     return _validators(response, etag, modified)
+
+
+def _file_bytes(exporter, fmt, etag):
+    """The written file, kept in the cache for an hour: a published revision never changes, and writing a
+    5,000-row xlsx takes about a second. A take-down is checked before this, so a cached file is never served
+    after one."""
+    key = f"opendata:{exporter.identifier}:{etag}"
+    data = cache.get(key)
+    if data is None:
+        data = exporter.render(fmt)
+        if len(data) <= open_data.FILE_CACHE_MAX_BYTES:
+            cache.set(key, data, open_data.FILE_CACHE_SECONDS)
+    return data
 
 
 class CatalogueFilter(forms.Form):

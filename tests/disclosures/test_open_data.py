@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -177,7 +178,18 @@ def test_a_file_costs_the_same_queries_with_one_row_and_with_many(client, world,
     )
     for fmt in open_data.FORMATS:
         client.get(file_url(one, fmt))  # warm up
+        cache.clear()  # both written afresh (a written file is kept in the cache)
         assert _queries(client, file_url(one, fmt)) == _queries(client, file_url(many, fmt))
+
+
+def test_a_written_file_is_kept_and_a_take_down_still_wins(client, world, categories, crew, county_admin):
+    roster = published_roster(*crew, world.v1, categories["dibao"], rows=[entry("张三", 500)])
+    first = client.get(file_url(roster, "xlsx")).content
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(file_url(roster, "xlsx")).content == first
+    assert not any("disclosures_rosterentry" in q["sql"] for q in ctx.captured_queries)  # from the cache
+    s.disclosure_take_down(disclosure=roster, actor=county_admin, reason="依申请删除")
+    assert client.get(file_url(roster, "xlsx")).status_code == 410
 
 
 # ---------------------------------------------------------------- the catalogue
