@@ -39,7 +39,7 @@ DOCUMENT_HEADERS = ("标题", "正文", "附件", "附件地址")
 FILE_CACHE_SECONDS = 3600  # a written file is kept in the cache this long (content never changes; names might)
 FILE_CACHE_MAX_BYTES = 5 * 1024 * 1024  # larger files are written for each request rather than fill the cache
 CATALOGUE_PAGE_SIZE = 30  # datasets per page of /data/
-JSON_PAGE_SIZE = 1000  # datasets per page of /data/catalog.json
+JSON_PAGE_SIZE = 500  # datasets per page of /data/catalog.json
 
 
 def site_url(path):

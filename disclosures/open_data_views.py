@@ -6,6 +6,7 @@ taken-down disclosure 410 (its personal data is gone). Files and the JSON carry 
 """
 
 import hashlib
+import json
 from urllib.parse import urlencode
 
 from django import forms
@@ -164,14 +165,23 @@ def catalogue_json(request):
     modified = int(state["modified"].timestamp()) if state["modified"] else None
     response = get_conditional_response(request, etag=etag, last_modified=modified)
     if response is None:
-        paginator = Paginator(open_data.catalogue_disclosures(**chosen), open_data.JSON_PAGE_SIZE)
-        try:
-            page = paginator.page(request.GET.get("page") or 1)
-        except (EmptyPage, PageNotAnInteger) as error:
-            raise Http404 from error
-        next_url = (
-            open_data.site_url(f"{request.path}?{_query(chosen, page.next_page_number())}") if page.has_next() else None
-        )
-        data = open_data.catalogue_json(page, state, next_url=next_url)
-        response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+        key = f"opendata:catalog:{etag}"  # the ETag changes with any change to the catalogue: safe to keep
+        body = cache.get(key)
+        if body is None:
+            body = _catalogue_body(request, chosen, state)
+            cache.set(key, body, open_data.FILE_CACHE_SECONDS)
+        response = HttpResponse(body, content_type="application/json")
     return _validators(response, etag, modified)
+
+
+def _catalogue_body(request, chosen, state):
+    paginator = Paginator(open_data.catalogue_disclosures(**chosen), open_data.JSON_PAGE_SIZE)
+    try:
+        page = paginator.page(request.GET.get("page") or 1)
+    except (EmptyPage, PageNotAnInteger) as error:
+        raise Http404 from error
+    next_url = None
+    if page.has_next():
+        next_url = open_data.site_url(f"{request.path}?{_query(chosen, page.next_page_number())}")
+    data = open_data.catalogue_json(page, state, next_url=next_url)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
