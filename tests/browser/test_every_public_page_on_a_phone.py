@@ -29,7 +29,7 @@ def test_every_kind_of_public_page_fits_a_360px_phone(live_server, phone, large_
     call_command("seed_demo")
     if large_text:  # the township hall's touch terminal mode, also offered to elderly residents on phones
         phone.context.add_cookies([{"name": "kiosk", "value": "1", "url": live_server.url}])
-    paths = _html_pages(crawl(Client(), ["/", "/complaints/", "/complaints/results/"], limit=600))
+    paths = _html_pages(crawl(Client(), ["/", "/complaints/", "/complaints/results/", "/data/"], limit=600))
     counts, sample = {}, []
     for path in sorted(paths):
         shape = _shape(path)

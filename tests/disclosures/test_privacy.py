@@ -68,7 +68,7 @@ def test_no_full_id_phone_or_bank_account_on_any_public_output(
     pages = crawl(
         client,
         ["/", f"/d/{world.county.code}/", f"/d/{world.county.code}/feed/", f"/d/{world.v1.code}/feed/",
-         "/api/v1/disclosures/", f"/d/{world.t1.code}/calendar/"],
+         "/api/v1/disclosures/", f"/d/{world.t1.code}/calendar/", "/data/", "/data/catalog.json"],
     )  # fmt: skip
     visited = "\n".join(pages)
     assert f"/d/{world.v1.code}/dibao/2026-10/post/reconciliation/" in visited
@@ -76,6 +76,11 @@ def test_no_full_id_phone_or_bank_account_on_any_public_output(
     assert f"/d/{world.v1.code}/dibao/2026-10/post/r/1/" in visited
     assert "show=all" in visited and "/entries/" in visited and "/pdf/" in visited
     assert len(pages) > 25
+    files = {path: text for path, text in pages.items() if path.endswith(("/data.csv", "/data.xlsx"))}
+    assert f"/d/{world.v1.code}/dibao/2026-10/post/r/1/data.xlsx" in files  # superseded versions too
+    assert {path.rsplit(".", 1)[1] for path in files} == {"csv", "xlsx"} and len(files) >= 12
+    assert any("张三" in text and "金额（元）" in text for path, text in files.items() if path.endswith(".xlsx"))
+    assert any("联系电话***********" in text for text in files.values())  # remarks and summaries, masked
 
     assert_no_secrets(pages, [*IDS, PHONE, PHONE_SPACED, BANK, "孙八"])
     # the crawl reached every planted free-text field (masked)
