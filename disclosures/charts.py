@@ -69,13 +69,16 @@ def ledger_chart(revision, *, table_open=False):
     )
 
 
-def category_periods(division, category):
-    """Per period, oldest first (the newest ``PERIODS_SHOWN``): payout rosters published in ``division`` and the
-    villages under it, the people (households) they list and the amount paid. One query."""
+def category_periods(division, category, *, until=None):
+    """Per period, oldest first (the newest ``PERIODS_SHOWN``, none after ``until``): payout rosters published in
+    ``division`` and the villages under it, the people (households) they list and the amount paid. One query."""
+    disclosures = public_disclosures().filter(
+        category=category, phase=Phase.POST, division__path__startswith=division.path
+    )
+    if until:
+        disclosures = disclosures.filter(period__lte=until)
     rows = (
-        public_disclosures()
-        .filter(category=category, phase=Phase.POST, division__path__startswith=division.path)
-        .values("period")
+        disclosures.values("period")
         .annotate(
             rosters=Count("id"),
             households=Sum("current_revision__entry_count"),
@@ -95,17 +98,17 @@ def scope_name(division):
     )
 
 
-def category_charts(division, category):
+def category_charts(division, category, *, until=None, table_open=False):
     """The households chart and the amount chart of a roster category (two scales, so two charts); none for
-    other kinds of category."""
+    other kinds of category. ``until``: no period after it (a bulletin shows the periods up to its own)."""
     if category.kind != Kind.ROSTER:
         return []
-    periods = category_periods(division, category)
+    periods = category_periods(division, category, until=until)
     scope = scope_name(division)
     note = "只计已公开的发放结果（发放名单）；拟享受名单公示只列新增或调整的人，不计入。"
     people_rows = [Row(p["period"], [p["households"]], [str(p["households"])], [str(p["households"])]) for p in periods]
     amount_rows = [Row(p["period"], [p["amount"]], [money(p["amount"])], [money(p["amount"])]) for p in periods]
-    common = {"note": note}
+    common = {"note": note, "table_open": table_open}
     return [
         bar_chart(
             chart_id=f"category-households-{category.slug}",

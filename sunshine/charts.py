@@ -185,14 +185,14 @@ def text_width(text):
 
 
 def nice_ticks(low, high, count=4):
-    """Round tick values from ``low`` (≤ 0) to ``high`` (≥ 0): steps of 1, 2 or 5 times a power of ten."""
+    """Round tick values from ``low`` (≤ 0) to ``high`` (≥ 0): steps of 1, 2, 2.5 or 5 times a power of ten."""
     low, high = Decimal(str(low)), Decimal(str(high))
     span = high - low
     if span <= 0:
         return [Decimal(0), Decimal(1)]
     raw = span / count
     power = Decimal(10) ** (raw.adjusted())
-    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    step = next(m * power for m in (1, 2, Decimal("2.5"), 5, 10) if m * power >= raw)
     first = (low / step).to_integral_value(rounding="ROUND_FLOOR") * step
     ticks, value = [], first
     while value < high + step:
