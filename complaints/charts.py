@@ -25,7 +25,7 @@ def township_chart(figures):
         rows.append(Row(row["township__name"], values, texts, [str(row["received"]), *texts]))
     return bar_chart(
         chart_id="township-complaints",
-        title="各乡镇留言办理情况",
+        title="按期受理率、按期办结率和满意率（n 为样本数）",
         description="各乡镇按期受理率、按期办结率和满意率的条形图，每个数字后的 n 为样本数；数字见图下的表。",
         series=[ACCEPTED, CONCLUDED, SATISFIED],
         headers=["乡镇", "收到", "按期受理", "按期办结", "满意率"],

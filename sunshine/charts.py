@@ -107,7 +107,7 @@ class Chart:
 
     @property
     def table_summary(self):
-        return f"查看数据表：{self.title}"
+        return "查看数据表"
 
     @property
     def axis_label_y(self):
