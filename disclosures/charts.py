@@ -20,6 +20,8 @@ from .selectors import public_disclosures
 
 LEDGER_CACHE_SECONDS = 24 * 3600  # a published revision never changes; the key carries its checksum anyway
 PERIODS_SHOWN = 12  # the newest periods of a category chart
+PERIODS_PRINTED = 6  # on a payout's bulletin: its own period and the five before
+PAYOUTS_ONLY = "只计已公开的发放结果（发放名单）；拟享受名单公示只列新增或调整的人，不计入。"
 
 INCOME = Series("income", "收入", "#1a7f37")
 EXPENSE = Series("expense", "支出", "#b3261e", "hatch")
@@ -50,7 +52,8 @@ def ledger_months(revision):
     return cache.get_or_set(f"chart:ledger:{revision.pk}:{revision.checksum}", compute, LEDGER_CACHE_SECONDS)
 
 
-def ledger_chart(revision, *, table_open=False):
+def ledger_chart(revision, *, printed=False):
+    """The ledger's chart; ``printed`` (the bulletin): the table open under it, no numbers beside the bars."""
     months = ledger_months(revision)
     rows = []
     for m in months:
@@ -65,12 +68,13 @@ def ledger_chart(revision, *, table_open=False):
         headers=["月份", "收入（元）", "支出（元）", "月末余额（元）"],
         rows=rows,
         note="月末余额为本账目从第一笔起累计的收入减支出。",
-        table_open=table_open,
+        table_open=printed,
+        value_labels=not printed,
     )
 
 
-def category_periods(division, category, *, until=None):
-    """Per period, oldest first (the newest ``PERIODS_SHOWN``, none after ``until``): payout rosters published in
+def category_periods(division, category, *, until=None, limit=PERIODS_SHOWN):
+    """Per period, oldest first (the newest ``limit``, none after ``until``): payout rosters published in
     ``division`` and the villages under it, the people (households) they list and the amount paid. One query."""
     disclosures = public_disclosures().filter(
         category=category, phase=Phase.POST, division__path__startswith=division.path
@@ -84,7 +88,7 @@ def category_periods(division, category, *, until=None):
             households=Sum("current_revision__entry_count"),
             amount=Sum("current_revision__amount_total"),
         )
-        .order_by("-period")[:PERIODS_SHOWN]
+        .order_by("-period")[:limit]
     )
     return [
         {**row, "households": row["households"] or 0, "amount": row["amount"] or Decimal("0")}
@@ -98,17 +102,17 @@ def scope_name(division):
     )
 
 
-def category_charts(division, category, *, until=None, table_open=False):
+def category_charts(division, category):
     """The households chart and the amount chart of a roster category (two scales, so two charts); none for
-    other kinds of category. ``until``: no period after it (a bulletin shows the periods up to its own)."""
+    other kinds of category."""
     if category.kind != Kind.ROSTER:
         return []
-    periods = category_periods(division, category, until=until)
+    periods = category_periods(division, category)
     scope = scope_name(division)
-    note = "只计已公开的发放结果（发放名单）；拟享受名单公示只列新增或调整的人，不计入。"
+    note = PAYOUTS_ONLY
     people_rows = [Row(p["period"], [p["households"]], [str(p["households"])], [str(p["households"])]) for p in periods]
     amount_rows = [Row(p["period"], [p["amount"]], [money(p["amount"])], [money(p["amount"])]) for p in periods]
-    common = {"note": note, "table_open": table_open}
+    common = {"note": note}
     return [
         bar_chart(
             chart_id=f"category-households-{category.slug}",
@@ -129,3 +133,26 @@ def category_charts(division, category, *, until=None, table_open=False):
             **common,
         ),
     ]
+
+
+def payout_bulletin_chart(disclosure):
+    """On a payout roster's bulletin: the amount paid in its village for its period and the five before, the
+    households in the table under it. One chart, no numbers beside the bars (the open table has them): the
+    500-row bulletin must stay within its 2.5 s (bench/bench_charts.py). The periods come from the database when
+    the bulletin is rendered, that is at publication."""
+    periods = category_periods(disclosure.division, disclosure.category, until=disclosure.period, limit=PERIODS_PRINTED)
+    rows = [
+        Row(p["period"], [p["amount"]], [money(p["amount"])], [str(p["households"]), money(p["amount"])])
+        for p in periods
+    ]
+    return bar_chart(
+        chart_id=f"payout-history-{disclosure.pk}",
+        title=f"{disclosure.category.name}：本期及前几期发放情况（{scope_name(disclosure.division)}）",
+        description="每期发放金额的条形图，人（户）数和金额见图下的表。",
+        series=[AMOUNT],
+        headers=["期次", "人（户）数", "发放金额（元）"],
+        rows=rows,
+        note=PAYOUTS_ONLY,
+        table_open=True,
+        value_labels=False,
+    )

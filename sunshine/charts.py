@@ -83,6 +83,7 @@ class Chart:
     rows: list
     note: str = ""
     table_open: bool = False
+    value_labels: bool = True
     width: int = WIDTH
     height: int = 0
     bands: list = field(default_factory=list)
@@ -123,10 +124,15 @@ class Chart:
 
 
 def bar_chart(*, chart_id, title, description, series, headers, rows, note="", scale_max=None, percent=False,
-              table_open=False):  # fmt: skip
+              table_open=False, value_labels=True):  # fmt: skip
     """Lay out a horizontal grouped bar chart. ``rows`` are ``Row``s; ``headers`` the table's column heads
-    (the first heads the row labels). ``scale_max`` fixes the scale's top (100 for percentages)."""
+    (the first heads the row labels). ``scale_max`` fixes the scale's top (100 for percentages).
+
+    ``table_open`` shows the table instead of folding it into a 查看数据表 ``<details>``; ``value_labels=False``
+    leaves the numbers beside the bars out, for print, where the open table sits right under the chart: WeasyPrint
+    lays out each SVG ``<text>`` on its own, several times slower than a table cell (bench/bench_charts.py)."""
     chart = Chart(chart_id, title, description, list(series), list(headers), list(rows), note, table_open)
+    chart.value_labels = value_labels
     if chart.empty:
         return chart
     values = [Decimal(str(v)) for row in chart.rows for v in row.values if v is not None]
@@ -136,7 +142,8 @@ def bar_chart(*, chart_id, title, description, series, headers, rows, note="", s
     low, high = min(low, ticks[0]), max(high, ticks[-1])
     span = high - low or Decimal(1)
     longest = max(text_width(f"{s.prefix} {t}") for row in chart.rows for s, t in zip(chart.series, row.texts))
-    plot = WIDTH - LABEL_WIDTH - min(max(longest + 8, VALUE_ROOM_MIN), VALUE_ROOM_MAX)
+    room = min(max(longest + 8, VALUE_ROOM_MIN), VALUE_ROOM_MAX) if value_labels else VALUE_ROOM_MIN // 2
+    plot = WIDTH - LABEL_WIDTH - room
 
     def x_of(value):
         return round(LABEL_WIDTH + float((Decimal(str(value)) - low) / span) * plot, 1)

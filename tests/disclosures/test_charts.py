@@ -147,5 +147,6 @@ def test_a_payout_bulletin_prints_the_periods_up_to_its_own(client, world, payou
     response = client.get(disclosure_url(september, "bulletin", number=1))
     content = b"".join(response.streaming_content)
     text = pdf_text(content)
-    assert "每期发放金额" in text and "1,050.50" in text and "800.00" in text
-    assert "2026-10" not in text.split("每期发放人")[1]  # a later payout is not on September's notice
+    chart = text.split("本期及前几期发放情况")[1]
+    assert "2026-08" in chart and "1,050.50" in chart and "800.00" in chart
+    assert "2026-10" not in chart  # a later payout is not on September's notice

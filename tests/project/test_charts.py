@@ -67,3 +67,9 @@ def test_ticks_are_round_numbers_covering_the_values():
     assert nice_ticks(-50, 100)[0] <= -50 and nice_ticks(-50, 100)[-1] >= 100
     assert [tick_text(v) for v in (0, 5000, 25000, 150000000)] == ["0", "5千", "2.5万", "1.5亿"]
     assert tick_text(50, percent=True) == "50%"
+
+
+def test_the_printed_form_opens_the_table_and_leaves_the_numbers_off_the_bars():
+    fig = figure(rendered(chart_of([row("1月", 200, 100)], table_open=True, value_labels=False)), "c")
+    assert table_rows(fig) == {"1月": ["200.00", "100.00"]} and "<details" not in fig
+    assert "收入 200.00" not in svg_texts(fig) and "1月" in svg_texts(fig) and len(bars(fig)) == 2
