@@ -152,7 +152,9 @@ def bar_chart(*, chart_id, title, description, series, headers, rows, note="", s
     chart.legend = _legend(chart)
     y = TOP
     for row in chart.rows:
-        band = {"label": row.label, "label_y": 0, "bars": []}
+        # A label wider than its column (a long township name) is squeezed to fit rather than cut off.
+        squeeze = LABEL_WIDTH - 8 if text_width(row.label) > LABEL_WIDTH - 8 else None
+        band = {"label": row.label, "label_y": 0, "bars": [], "squeeze": squeeze}
         top = y
         for item, value, text in zip(chart.series, row.values, row.texts, strict=True):
             band["bars"].append(_bar(chart, item, value, text, y, x_of))

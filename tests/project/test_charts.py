@@ -73,3 +73,11 @@ def test_the_printed_form_opens_the_table_and_leaves_the_numbers_off_the_bars():
     fig = figure(rendered(chart_of([row("1月", 200, 100)], table_open=True, value_labels=False)), "c")
     assert table_rows(fig) == {"1月": ["200.00", "100.00"]} and "<details" not in fig
     assert "收入 200.00" not in svg_texts(fig) and "1月" in svg_texts(fig) and len(bars(fig)) == 2
+
+
+def test_a_label_wider_than_its_column_is_squeezed_to_fit_not_cut_off():
+    fig = figure(rendered(chart_of([row("某某某某某某镇", 1, 1), row("一乡", 1, 1)])), "c")
+    labels = {
+        t.text: t for t in svg_of(fig).iter("{http://www.w3.org/2000/svg}text") if t.text in ("某某某某某某镇", "一乡")
+    }
+    assert labels["某某某某某某镇"].get("textLength") == "62" and labels["一乡"].get("textLength") is None
