@@ -26,6 +26,7 @@ from sunshine.identity import decrypt, encrypt
 
 from . import ratelimit, selectors, services
 from .access import may_see_private
+from .charts import township_chart
 from .forms import IntakeForm, RatingForm, ResendSecretForm, TrackForm, add_service_errors
 from .intake import SECRET_REPLAY_HOURS
 from .models import Channel, Complaint, ComplaintCategory, ComplaintPhoto, Status, phone_key
@@ -345,7 +346,7 @@ def results(request):
     return render(
         request,
         "complaints/results.html",
-        {"page": page, "figures": selectors.township_figures()},
+        {"page": page, "chart": township_chart(selectors.township_figures())},
     )
 
 

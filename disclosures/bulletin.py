@@ -28,7 +28,8 @@ from sunshine.storage import private_storage
 
 from . import selectors
 from .bulletin_child import BulletinRenderError, render_parts
-from .models import CLOSED_REVISION_STATES, PUBLIC_STATUSES, Bulletin, Kind, Revision
+from .charts import ledger_chart, payout_bulletin_chart
+from .models import CLOSED_REVISION_STATES, PUBLIC_STATUSES, Bulletin, Kind, Phase, Revision
 
 # Rows per part: one WeasyPrint pass over 1,000 rows peaks near 170 MB; 5,000 rows in one pass took 694 MB.
 PART_ROWS = 1000
@@ -82,6 +83,9 @@ def bulletin_parts(revision):
     context |= {"qr": qr_svg(url), "page_url": url, "audit_head": current_head()}  # the head: checkable on paper
     if category.kind == Kind.LEDGER:
         context |= {"lines": list(revision.ledger_lines.all()), "ledger_widths": LEDGER_WIDTHS}
+        context["charts"] = [ledger_chart(revision, printed=True)]
+    elif disclosure.phase == Phase.POST:  # the village's payouts up to this one (pre rosters list changes only)
+        context["charts"] = [payout_bulletin_chart(disclosure)]
     if category.kind != Kind.ROSTER:
         return [render_to_string("disclosures/bulletin.html", {**context, "first": True, "last": True})]
     fields, cols = selectors.columns(category)

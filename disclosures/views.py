@@ -26,6 +26,7 @@ from villages.selectors import villages_in
 from . import selectors
 from .bulletin import stored_bulletin
 from .calendar import obligations
+from .charts import category_charts, ledger_chart
 from .diffs import revision_diff
 from .models import CLOSED_REVISION_STATES, PUBLIC_STATUSES, Attachment, Category, Kind, Phase, Status
 from .reconciliation import reconcile
@@ -89,6 +90,7 @@ def detail(request, code, slug, period, phase, number=None):
             income_total=income,
             expense_total=expense,
             balance=income - expense,
+            chart=ledger_chart(revision),
             attachments=list(revision.attachments.all()),
         )
     else:
@@ -300,7 +302,13 @@ def category_page(request, code, slug):
     return render(
         request,
         "disclosures/category.html",
-        {"division": division, "crumbs": _crumbs(division), "category": category, "disclosures": disclosures},
+        {
+            "division": division,
+            "crumbs": _crumbs(division),
+            "category": category,
+            "disclosures": disclosures,
+            "charts": category_charts(division, category),
+        },
     )
 
 
