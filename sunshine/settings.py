@@ -213,7 +213,8 @@ MIDDLEWARE = [
     # NUL bytes in path, query, form fields or JSON answer 400 before any view or query runs.
     "sunshine.input_guard.RejectInvalidInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Chinese whatever the browser says; English only when chosen with the toggle (sunshine/locale.py).
+    "sunshine.locale.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
