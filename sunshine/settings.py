@@ -252,6 +252,8 @@ TEMPLATES = [
             ],
             # ``|masked``: free text on public pages goes through sunshine.masking.mask_free_text.
             "builtins": ["sunshine.templatetags.masking"],
+            # ``{% load glossary %}{% explain "pre" %}``: a public term explained in place (sunshine.templatetags.glossary).
+            "libraries": {"glossary": "sunshine.templatetags.glossary"},
         },
     },
 ]
