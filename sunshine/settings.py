@@ -252,7 +252,7 @@ TEMPLATES = [
             ],
             # ``|masked``: free text on public pages goes through sunshine.masking.mask_free_text.
             "builtins": ["sunshine.templatetags.masking"],
-            # ``{% load glossary %}{% explain "pre" %}``: a public term explained in place (sunshine.templatetags.glossary).
+            # ``{% load glossary %}{% explain "pre" %}``: a public term explained in place, in plain words.
             "libraries": {"glossary": "sunshine.templatetags.glossary"},
         },
     },
