@@ -519,7 +519,7 @@ SUNSHINE_TRUSTED_PROXIES = env_networks("SUNSHINE_TRUSTED_PROXIES")
 
 # Rate limits for public intake (complaints); kiosk addresses are exempt.
 RATELIMIT_KIOSK_ADDRESSES = env_list("RATELIMIT_KIOSK_ADDRESSES")
-# Overrides of complaints.ratelimit.DEFAULT_LIMITS: {"phone"|"session"|"address"|"track"|"track_code":
+# Overrides of complaints.ratelimit.DEFAULT_LIMITS: {"phone"|"session"|"address"|"track"|"track_code"|"photo_hold":
 # (count, seconds)}.
 COMPLAINTS_RATE_LIMITS = {}
 
