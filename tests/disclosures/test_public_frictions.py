@@ -20,7 +20,8 @@ def test_announcement_payout_and_comparison_link_both_ways(client, world, catego
     assert "发放结果尚未公开" in before
     post = published_roster(*crew, world.v1, categories["dibao"], phase="post", pre=pre, rows=[entry("张三", 500)])
     announced = page(client, disclosure_url(pre))
-    assert f'href="{disclosure_url(post)}"' in announced and f'href="{disclosure_url(post, "reconciliation")}"' in announced
+    comparison_href = f'href="{disclosure_url(post, "reconciliation")}"'
+    assert f'href="{disclosure_url(post)}"' in announced and comparison_href in announced
     paid = page(client, disclosure_url(post))
     assert f'href="{disclosure_url(pre)}"' in paid and f'href="{disclosure_url(post, "reconciliation")}"' in paid
     comparison = page(client, disclosure_url(post, "reconciliation"))
