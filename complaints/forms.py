@@ -7,7 +7,7 @@ from villages.models import Division, Level
 
 from .intake import MAX_TEXT
 from .models import ComplaintCategory, Outcome, Rating
-from .photo_hold import held_photo
+from .photo_hold import held_photo, is_held
 from .photos import MAX_PHOTOS, clean_photo
 
 PHOTO_FIELDS = ("photo1", "photo2", "photo3")
@@ -157,7 +157,7 @@ class IntakeForm(forms.Form):
         return [
             (number, self[f"held{number}"].value())
             for number in range(1, len(PHOTO_FIELDS) + 1)
-            if self[f"held{number}"].value()
+            if is_held(self[f"held{number}"].value())
         ]
 
     def decode_photos(self):

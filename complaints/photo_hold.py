@@ -39,6 +39,11 @@ def _held_name(token):
     return name if isinstance(name, str) and FILE_NAME.match(name) else None
 
 
+def is_held(token):
+    """Whether ``token`` is a valid, unexpired hold token (the file itself is read only when filing)."""
+    return _held_name(token) is not None
+
+
 def held_photo(token):
     """The held photo as a ``ContentFile``, or None when the token is not valid or the file is gone."""
     name = _held_name(token)

@@ -98,12 +98,14 @@ def test_a_held_photo_can_be_dropped(client, world, cat):
 def test_a_forged_or_expired_hold_token_files_nothing_and_asks_for_the_photo_again(client, world, cat, settings):
     response = client.post(reverse("complaints:new"), form_data(world, cat, held1="../../etc/passwd:forged"))
     assert "第 1 张照片保留时间已过，请重新选择。" in response.content.decode() and not Complaint.objects.exists()
+    assert "已保留" not in response.content.decode()  # the page does not claim to keep what it cannot
     html = client.post(reverse("complaints:new"), form_data(world, cat, text="", photo1=jpeg_with_exif())).content
     token = re.search(r'name="held1" value="([^"]+)"', html.decode()).group(1)
     later = time.time() + photo_hold.HOLD_MINUTES * 60 + 1
     with mock.patch("django.core.signing.time.time", return_value=later):
         response = client.post(reverse("complaints:new"), form_data(world, cat, held1=token))
-    assert "保留时间已过" in response.content.decode() and not Complaint.objects.exists()
+        assert "保留时间已过" in response.content.decode() and "已保留" not in response.content.decode()
+    assert not Complaint.objects.exists()
 
 
 def test_the_tick_sweeps_held_photos_past_their_time(client, world, cat):
