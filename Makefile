@@ -4,7 +4,7 @@ PYTHON ?= python3
 PYTEST_ARGS ?= -n auto
 VENV ?= .venv
 BIN := $(VENV)/bin
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk gettext chromium poppler-utils
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk gettext chromium poppler-utils npm
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run install system-packages migrate seed serve test test-sqlite test-postgres lint bench clean
@@ -24,7 +24,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	touch $@
 
-install: system-packages $(VENV)/.installed
+# axe-core for the browser tests, pinned in package-lock.json (test-only: never served to residents).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: system-packages $(VENV)/.installed node_modules/.installed
 	$(BIN)/python manage.py compilemessages -v0 --ignore=.venv
 
 migrate: install
@@ -50,4 +55,4 @@ bench: install
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) var db.sqlite3
+	rm -rf $(VENV) var db.sqlite3 node_modules

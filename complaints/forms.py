@@ -7,7 +7,11 @@ from villages.models import Division, Level
 
 from .intake import MAX_TEXT
 from .models import ComplaintCategory, Outcome, Rating
+from .photo_hold import held_photo, is_held
 from .photos import MAX_PHOTOS, clean_photo
+
+PHOTO_FIELDS = ("photo1", "photo2", "photo3")
+PHOTO_INPUT = {"accept": "image/*"}
 
 
 def add_service_errors(form, exc):
@@ -49,25 +53,38 @@ def offline_choices(data):
 
 
 class IntakeForm(forms.Form):
-    village = forms.TypedChoiceField(label=_("乡镇 / 村"), coerce=int)
-    category = forms.ModelChoiceField(label=_("类别"), queryset=ComplaintCategory.objects.none(), empty_label=None)
+    village = forms.TypedChoiceField(
+        label=_("乡镇 / 村"), coerce=int, error_messages={"required": _("请选择您反映的事情所在的村。")}
+    )
+    # No category is chosen for the resident (the first one, 村务公开, used to be): a wrong default routes the
+    # complaint to the wrong office without anyone noticing; an empty choice asks once. Objections preset theirs.
+    category = forms.ModelChoiceField(
+        label=_("类别"),
+        queryset=ComplaintCategory.objects.none(),
+        empty_label=_("请选择类别（拿不准就选“其他”）"),
+        error_messages={"required": _("请选择类别；拿不准就选“其他”。")},
+    )
     text = forms.CharField(
         label=_("内容"),
         max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 6, "maxlength": MAX_TEXT}),
         help_text=_("最多 4000 字。请写清时间、地点、事情经过。"),
+        error_messages={"required": _("请写下您要反映的事情。")},
     )
     concerns_cadres = forms.BooleanField(
         label=_("反映的是村干部（本村干部看不到这条留言，由乡镇纪委办理）"), required=False
     )
     concerns_township_staff = forms.BooleanField(label=_("反映的是乡镇干部（由县里办理）"), required=False)
-    photo1 = forms.FileField(
-        label=_("照片（最多 3 张，可不传）"),
-        required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
-    )
-    photo2 = forms.FileField(label="", required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
-    photo3 = forms.FileField(label="", required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
+    photo1 = forms.FileField(label=_("第 1 张照片"), required=False, widget=forms.FileInput(attrs=PHOTO_INPUT))
+    photo2 = forms.FileField(label=_("第 2 张照片"), required=False, widget=forms.FileInput(attrs=PHOTO_INPUT))
+    photo3 = forms.FileField(label=_("第 3 张照片"), required=False, widget=forms.FileInput(attrs=PHOTO_INPUT))
+    # Photos kept from a post that had an error (complaints.photo_hold): signed tokens, and a box to drop each.
+    held1 = forms.CharField(widget=forms.HiddenInput, required=False)
+    held2 = forms.CharField(widget=forms.HiddenInput, required=False)
+    held3 = forms.CharField(widget=forms.HiddenInput, required=False)
+    drop1 = forms.BooleanField(label=_("不要这张照片"), required=False)
+    drop2 = forms.BooleanField(label=_("不要这张照片"), required=False)
+    drop3 = forms.BooleanField(label=_("不要这张照片"), required=False)
     name = forms.CharField(label=_("姓名（可不填）"), max_length=64, required=False)
     phone = forms.RegexField(
         label=_("手机号（可不填）"),
@@ -79,8 +96,13 @@ class IntakeForm(forms.Form):
     notify = forms.BooleanField(label=_("有答复时短信通知我"), required=False)
     disclosure = forms.IntegerField(widget=forms.HiddenInput, required=False)
     entry = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    # Honeypot: hidden from people by CSS; bots fill it in.
-    website = forms.CharField(label=_("请勿填写此项"), required=False)
+    # Honeypot: moved off-screen by CSS and out of the tab order; bots fill it in. Not aria-hidden: a focusable
+    # field inside aria-hidden is an accessibility error, and a screen reader hears "leave empty" instead.
+    website = forms.CharField(
+        label=_("请勿填写此项（留空）"),
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
     # One-time token (complaints.intake.intake_token_new): a resubmission of this form returns the stored complaint.
     intake_token = forms.CharField(widget=forms.HiddenInput, required=False)
 
@@ -119,7 +141,24 @@ class IntakeForm(forms.Form):
         data = super().clean()
         if data.get("notify") and not data.get("phone"):
             self.add_error("phone", _("要短信通知，请填写手机号。"))
+        for number, name in enumerate(PHOTO_FIELDS, start=1):
+            token = data.get(f"held{number}")
+            if data.get(name) or not token or data.get(f"drop{number}"):
+                continue
+            photo = held_photo(token)
+            if photo is None:
+                self.add_error(name, _("第 %(n)d 张照片保留时间已过，请重新选择。") % {"n": number})
+            else:
+                data[name] = photo
         return data
+
+    def held_photos(self):
+        """``[(number, token)]`` of the photos this form keeps from an earlier post, for the page to name."""
+        return [
+            (number, self[f"held{number}"].value())
+            for number in range(1, len(PHOTO_FIELDS) + 1)
+            if is_held(self[f"held{number}"].value())
+        ]
 
     def decode_photos(self):
         """Decode and re-encode the photos (Pillow); True when all are good.
@@ -128,7 +167,7 @@ class IntakeForm(forms.Form):
         so a refused request never makes the server decode images.
         """
         photos = []
-        for number, name in enumerate(("photo1", "photo2", "photo3"), start=1):
+        for number, name in enumerate(PHOTO_FIELDS, start=1):
             uploaded = self.cleaned_data.get(name)
             if uploaded:
                 try:

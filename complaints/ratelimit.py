@@ -26,6 +26,7 @@ DEFAULT_LIMITS = {
     "track_code": (10, 3600),  # wrong secrets per tracking code, from any address
     "resend_code": (3, 86400),  # 忘记查询密码: new secrets by SMS per tracking code, from any address
     "resend": (10, 3600),  # and per client address (kiosks exempt)
+    "photo_hold": (30, 3600),  # form errors whose photos are kept (complaints.photo_hold), per client address
 }
 
 
@@ -93,6 +94,11 @@ def refuse_resend(request, code):
         checks.append(("resend", client_ip(request)))
     refusals = [refusal for scope, ident in checks if (refusal := _hit(scope, ident))]
     return max(refusals, key=lambda refusal: refusal.retry_after, default=None)
+
+
+def refuse_photo_hold(request):
+    """Count one form error whose photos would be kept; a Refusal when the client is over its limit."""
+    return None if is_kiosk(request) else _hit("photo_hold", client_ip(request))
 
 
 def tracking_failed(code):

@@ -27,9 +27,11 @@ from sunshine.identity import decrypt, encrypt
 from . import ratelimit, selectors, services
 from .access import may_see_private
 from .charts import township_chart
-from .forms import IntakeForm, RatingForm, ResendSecretForm, TrackForm, add_service_errors
+from .forms import PHOTO_FIELDS, IntakeForm, RatingForm, ResendSecretForm, TrackForm, add_service_errors
 from .intake import SECRET_REPLAY_HOURS
 from .models import Channel, Complaint, ComplaintCategory, ComplaintPhoto, Status, phone_key
+from .photo_hold import hold_photo, release_photo
+from .photos import clean_photo
 
 log = logging.getLogger(__name__)
 SESSION_KEY = "complaints_access"
@@ -155,8 +157,33 @@ def _intake_post(request):
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
+                for number in range(1, len(PHOTO_FIELDS) + 1):
+                    release_photo(form.cleaned_data.get(f"held{number}"))
                 return _filed(request, submission, fingerprint)
+    context["photos_not_kept"] = not _hold_photos(request, form)
     return render(request, "complaints/intake.html", context)
+
+
+def _hold_photos(request, form):
+    """Keep the good photos of a post that is shown again with errors (``complaints.photo_hold``), so the resident
+    need not choose them again; their tokens go into the form. False when photos were sent but could not be kept."""
+    uploads = [(n, request.FILES[name]) for n, name in enumerate(PHOTO_FIELDS, start=1) if name in request.FILES]
+    uploads = [(n, upload) for n, upload in uploads if f"photo{n}" not in form.errors]
+    if not uploads:
+        return True
+    if ratelimit.refuse_photo_hold(request):
+        return False
+    form.data = form.data.copy()
+    for number, upload in uploads:
+        upload.seek(0)
+        try:
+            content, _width, _height = clean_photo(upload, number)
+        except ValidationError as exc:
+            form.add_error(f"photo{number}", exc)
+            continue
+        form.data[f"held{number}"] = hold_photo(content)
+        form.data.pop(f"drop{number}", None)
+    return True
 
 
 def _filed_here(request, fingerprint):

@@ -81,6 +81,7 @@ def bulletin_parts(revision):
     url = page_url(disclosure, revision.number)
     context = {"revision": revision, "disclosure": disclosure, "category": category, "now": timezone.now()}
     context |= {"qr": qr_svg(url), "page_url": url, "audit_head": current_head()}  # the head: checkable on paper
+    context["office_phone"] = settings.OFFICE_PHONE  # a resident without a phone scanner can still call
     if category.kind == Kind.LEDGER:
         context |= {"lines": list(revision.ledger_lines.all()), "ledger_widths": LEDGER_WIDTHS}
         context["charts"] = [ledger_chart(revision, printed=True)]

@@ -129,7 +129,7 @@ def backdate(disclosure, days):
     """Demo history: make an old publication look old (timestamps only; status moves stay with the tick)."""
     when = timezone.now() - dt.timedelta(days=days)
     Disclosure.objects.filter(pk=disclosure.pk).update(
-        first_published_at=when, objection_ends_at=when + dt.timedelta(days=disclosure.category.objection_days)
+        first_published_at=when, objection_ends_at=s.objection_window_end(when, disclosure.category.objection_days)
         if disclosure.phase == "pre" else None,
     )  # fmt: skip
     disclosure.revisions.filter(published_at__isnull=False).update(published_at=when)

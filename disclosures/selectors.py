@@ -67,6 +67,11 @@ def public_disclosures():
     return Disclosure.objects.filter(status__in=PUBLIC_STATUSES, current_revision__isnull=False)
 
 
+def payouts_of(pre):
+    """The public payout (post) disclosures that name ``pre`` as their announcement, oldest period first."""
+    return list(public_disclosures().filter(pre_disclosure=pre).order_by("period"))
+
+
 def division_by_code(code):
     return get_object_or_404(Division.objects.select_related("parent", "parent__parent"), code=code)
 

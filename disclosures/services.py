@@ -587,8 +587,19 @@ def _handle_publish(step):
         step.disclosure_fields += ["first_published_at", "status"]
         days = disclosure.category.objection_days
         if disclosure.phase == Phase.PRE and days:
-            disclosure.objection_ends_at = now + dt.timedelta(days=days)
+            disclosure.objection_ends_at = objection_window_end(now, days)
             step.disclosure_fields.append("objection_ends_at")
+
+
+def objection_window_end(published_at, days):
+    """The last second (23:59:59, local time) of the day ``days`` calendar days after publication.
+
+    A window that ended ``days × 24`` hours after the clerk pressed publish closed at odd hours (03:44) and in the
+    middle of the day a resident counted on; the end of a calendar day is what a notice board says, and it never
+    gives less time than the old reckoning. The tick confirms once ``objection_ends_at <= now``, so it agrees.
+    """
+    last_day = timezone.localtime(published_at).date() + dt.timedelta(days=days)
+    return timezone.make_aware(dt.datetime.combine(last_day, dt.time(23, 59, 59)))
 
 
 def _handle_confirm(step):

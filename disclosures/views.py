@@ -81,6 +81,15 @@ def detail(request, code, slug, period, phase, number=None):
         context.update(_roster_context(request, revision, category))
         if context["objection_open"]:
             context["objection_url"] = f"/complaints/new/?disclosure={disclosure.pk}"
+        if disclosure.phase == Phase.PRE:  # the way on to what was paid, and to the comparison of the two
+            context["payouts"] = [
+                (
+                    post.period,
+                    disclosure_url_from(post, disclosure.division, category),
+                    disclosure_url_from(post, disclosure.division, category, "reconciliation"),
+                )
+                for post in selectors.payouts_of(disclosure)
+            ]
     elif category.kind == Kind.LEDGER:
         lines = list(revision.ledger_lines.all())
         income = sum((line.income for line in lines), Decimal("0"))
@@ -127,24 +136,29 @@ def _roster_context(request, revision, category):
 def _rows_html(raw, fields, cols, request, revision):
     """The table body, built in one pass (the print view of a 500-row roster is the benchmark).
 
-    Every cell goes through ``escape``; the objection link is added per row during the window.
+    Every cell goes through ``escape``; the objection link is added per row during the window. Each cell carries
+    its column's label (``data-label``), which a phone shows beside the value when rows stack into cards; the name
+    heads its card.
     """
     disclosure = revision.disclosure
     link = ""
     if objection_open(disclosure, revision):
         href = f"/complaints/new/?disclosure={disclosure.pk}&amp;entry={{}}"
-        link = f'<td class="no-print"><a href="{href}">{escape(_("异议"))}</a></td>'
-    numeric = [is_num for _label, is_num in cols]
+        link = f'<td class="no-print action"><a href="{href}">{escape(_("对此人有异议"))}</a></td>'
+    openers = [f'<td{_cell_class(f, num)} data-label="{escape(label)}">' for f, (label, num) in zip(fields, cols)]
     parts = []
     for row in raw:
         cells = "".join(
-            f'<td class="num">{escape(selectors._cell(v, f))}</td>'
-            if num
-            else f"<td>{escape(selectors._cell(v, f))}</td>"
-            for v, f, num in zip(row[1:], fields, numeric)
+            f"{opener}{escape(selectors._cell(v, f))}</td>" for opener, v, f in zip(openers, row[1:], fields)
         )
         parts.append(f"<tr>{cells}{link.format(int(row[0])) if link else ''}</tr>\n")
     return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
+
+
+def _cell_class(field, numeric):
+    if numeric:
+        return ' class="num"'
+    return ' class="summary"' if field == "name" else ""
 
 
 def history(request, code, slug, period, phase):
@@ -263,9 +277,9 @@ def reconciliation(request, code, slug, period, phase):
     )
 
 
-def disclosure_url_from(other, division, category):
+def disclosure_url_from(other, division, category, name="detail"):
     other.division, other.category = division, category
-    return disclosure_url(other)
+    return disclosure_url(other, name)
 
 
 def division_page(request, code):

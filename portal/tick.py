@@ -7,6 +7,7 @@ once, takes no arguments and returns a short summary.
 
 from complaints.intake import forget_intake_secrets
 from complaints.notifications import deliver_outbox
+from complaints.photo_hold import sweep_held_photos
 from complaints.selectors import unresolved_objection_disclosure_ids
 from complaints.tick import complaints_tick
 from disclosures.importer.services import roster_import_tick
@@ -28,6 +29,7 @@ TICK_STEPS = [
     complaints_tick,  # deadlines and escalation
     deliver_outbox,  # notifications
     forget_intake_secrets,  # secrets kept for a resubmitted intake form, past the time they may be shown
+    sweep_held_photos,  # photos kept across a form error, past HOLD_MINUTES
     roster_import_tick,  # roster import: expiry, uploads whose job never committed
     export_jobs_tick,  # background exports: files past EXPORT_KEEP_DAYS, lost jobs
     background_tasks_tick,  # background tasks: lost ones found, passing faults retried, old results pruned

@@ -213,7 +213,8 @@ MIDDLEWARE = [
     # NUL bytes in path, query, form fields or JSON answer 400 before any view or query runs.
     "sunshine.input_guard.RejectInvalidInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Chinese whatever the browser says; English only when chosen with the toggle (sunshine/locale.py).
+    "sunshine.locale.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -251,6 +252,8 @@ TEMPLATES = [
             ],
             # ``|masked``: free text on public pages goes through sunshine.masking.mask_free_text.
             "builtins": ["sunshine.templatetags.masking"],
+            # ``{% load glossary %}{% explain "pre" %}``: a public term explained in place, in plain words.
+            "libraries": {"glossary": "sunshine.templatetags.glossary"},
         },
     },
 ]
@@ -516,7 +519,7 @@ SUNSHINE_TRUSTED_PROXIES = env_networks("SUNSHINE_TRUSTED_PROXIES")
 
 # Rate limits for public intake (complaints); kiosk addresses are exempt.
 RATELIMIT_KIOSK_ADDRESSES = env_list("RATELIMIT_KIOSK_ADDRESSES")
-# Overrides of complaints.ratelimit.DEFAULT_LIMITS: {"phone"|"session"|"address"|"track"|"track_code":
+# Overrides of complaints.ratelimit.DEFAULT_LIMITS: {"phone"|"session"|"address"|"track"|"track_code"|"photo_hold":
 # (count, seconds)}.
 COMPLAINTS_RATE_LIMITS = {}
 

@@ -138,6 +138,33 @@ def assert_no_horizontal_scroll(page):
     assert overflow <= 0, f"page scrolls sideways by {overflow}px at {page.viewport_size['width']}px"
 
 
+# Every element whose box reaches past the viewport's right edge, and every element that scrolls sideways inside
+# itself (a table in an overflow:auto wrapper): either means a resident must scroll sideways to read something.
+# Boxes parked off-screen to the left (the skip link, the honeypot) do not count.
+OVERFLOWING_ELEMENTS_JS = """() => {
+  const width = document.documentElement.clientWidth;
+  const found = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0 || box.right <= 0) continue;
+    const inside = el.scrollWidth - el.clientWidth;
+    const style = getComputedStyle(el);
+    const scrolls = ['auto', 'scroll'].includes(style.overflowX) && inside > 1;
+    if (box.right > width + 0.5 || scrolls) {
+      const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+        (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
+      found.push(`${name} (right ${Math.round(box.right)}px, scrolls ${inside}px)`);
+    }
+  }
+  return found;
+}"""
+
+
+def overflowing_elements(page):
+    page.wait_for_load_state("domcontentloaded")
+    return page.evaluate(OVERFLOWING_ELEMENTS_JS)
+
+
 def admin_login(context, base, username, password="pw"):
     """A new page in ``context``, logged into the admin as ``username`` (factories' password)."""
     page = context.new_page()

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from tests.conftest import assert_no_horizontal_scroll
+from tests.conftest import assert_no_horizontal_scroll, overflowing_elements
 from tests.crawl import crawl
 
 pytestmark = pytest.mark.browser
@@ -47,4 +47,6 @@ def test_every_kind_of_public_page_fits_a_360px_phone(live_server, phone, large_
             assert_no_horizontal_scroll(phone)
         except AssertionError as exc:
             failures.append(f"{path}: {exc}")
+        # The page as a whole may fit while a table scrolls sideways in its wrapper: every element must fit too.
+        failures += [f"{path}: {problem}" for problem in overflowing_elements(phone)]
     assert not failures, "\n".join(failures)

@@ -331,3 +331,12 @@ def test_two_workers_rendering_one_version_at_once_store_one_file(transactional_
     assert [kind for kind, _value in outcomes] == ["ok", "ok"]
     assert len(stored_files(disclosure)) == 1
     assert Bulletin.objects.get(revision_id=revision_id).state == BulletinState.STORED
+
+
+def test_the_bulletin_prints_the_office_phone(client, world, categories, crew, run_tasks, settings):
+    settings.OFFICE_PHONE = "0937-5551234"
+    disclosure = published_roster(*crew, world.v1, categories["dibao"])
+    run_tasks()
+    text = "".join(pdf_of(client.get(disclosure_url(disclosure, "bulletin", number=1))).split())
+    assert "也可以拨打0937-5551234" in text  # beside the objection notice
+    assert "咨询和反映电话：0937-5551234" in text  # and in the footer

@@ -460,3 +460,23 @@ def test_opening_a_slot_someone_else_just_created_returns_theirs(world, categori
     )
     assert again.pk == mine.pk
     assert AuditEvent.objects.filter(action="disclosure.created").count() == 1
+
+
+def test_the_objection_window_ends_at_the_end_of_a_calendar_day(world, categories, crew, settings):
+    """Seven days after a publication at 03:44 the window closes at 23:59:59 local time, not at 03:44."""
+    from unittest import mock
+
+    published = timezone.make_aware(dt.datetime(2026, 11, 23, 3, 44))
+    with mock.patch("django.utils.timezone.now", return_value=published):
+        disclosure = published_roster(*crew, world.v1, categories["dibao"])
+    ends = timezone.localtime(disclosure.objection_ends_at)
+    assert (ends.date(), ends.time()) == (dt.date(2026, 11, 30), dt.time(23, 59, 59))
+    assert str(ends.tzinfo) == settings.TIME_ZONE
+    # The tick agrees: still open one second before, confirmed at the last second.
+    none = lambda ids: set()  # noqa: E731
+    s.disclosures_tick(unresolved_objections=none, now=disclosure.objection_ends_at - dt.timedelta(seconds=1))
+    disclosure.refresh_from_db()
+    assert disclosure.status == Status.PUBLISHED
+    s.disclosures_tick(unresolved_objections=none, now=disclosure.objection_ends_at)
+    disclosure.refresh_from_db()
+    assert disclosure.status == Status.CONFIRMED

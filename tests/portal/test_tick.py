@@ -16,6 +16,7 @@ EXPECTED_STEPS = [
     "complaints.tick.complaints_tick",
     "complaints.notifications.deliver_outbox",
     "complaints.intake.forget_intake_secrets",
+    "complaints.photo_hold.sweep_held_photos",
     "disclosures.importer.services.roster_import_tick",
     "villages.export_jobs.export_jobs_tick",
     "portal.worker.background_tasks_tick",

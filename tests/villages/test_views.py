@@ -60,3 +60,13 @@ def test_kiosk_mode_toggles_large_text_without_javascript(client, world):
     response = client.post("/kiosk/", {"next": "/"})
     assert response.status_code == 302
     assert 'class="kiosk"' in client.get("/").content.decode()
+
+
+def test_a_browser_set_to_english_gets_the_chinese_site_until_english_is_chosen(client, world):
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert 'lang="zh-hans"' in page.content.decode() and ">首页<" in page.content.decode()
+    assert "Accept-Language" not in page.get("Vary", "")
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})  # the toggle
+    assert 'lang="en"' in client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    assert 'lang="zh-hans"' in client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
