@@ -88,6 +88,9 @@ class LookupView(APIView):
                 headers={"Retry-After": str(refusal.retry_after)},
             )
         lines = selfquery.lookup(name=incoming.validated_data["name"], key=key)
-        response = Response(LookupAnswerSerializer({"lines": lines}).data)
-        response["Cache-Control"] = "no-store"
+        return Response(LookupAnswerSerializer({"lines": lines}).data)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "no-store"  # every answer, errors included: it is about one person
         return response

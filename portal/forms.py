@@ -14,7 +14,6 @@ class NoEchoTextInput(forms.TextInput):
 
 
 class SelfQueryForm(forms.Form):
-    label_suffix = ""  # Chinese labels take no ASCII colon
     name = forms.CharField(label=_("姓名"), max_length=64, widget=forms.TextInput(attrs={"autocomplete": "name"}))
     id_number = forms.CharField(
         label=_("身份证号"),
@@ -30,6 +29,10 @@ class SelfQueryForm(forms.Form):
             }
         ),
     )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")  # Chinese labels take no ASCII colon
+        super().__init__(*args, **kwargs)
 
     @sensitive_variables()
     def clean_id_number(self):

@@ -117,6 +117,9 @@ def refuse(request, key, *, session=True):
         checks.append(("address", client_ip(request)))
         if session:
             if not request.session.session_key:
+                # An empty session is never sent back as a cookie; this marker (nothing personal) makes the
+                # browser keep it, so the next lookup counts against the same session.
+                request.session["selfquery"] = True
                 request.session.save()
             checks.append(("session", request.session.session_key))
     table = limits()
