@@ -54,7 +54,12 @@ class LookupAnswerSerializer(serializers.Serializer):
     lines = LookupLineSerializer(many=True, help_text="空列表：没有与姓名和身份证号都相符的已公开记录")
 
 
-class DetailSerializer(serializers.Serializer):
+class LookupErrorSerializer(serializers.Serializer):
+    name = serializers.ListField(child=serializers.CharField(), required=False)
+    id_number = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class LookupRefusalSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
@@ -67,11 +72,16 @@ class LookupView(APIView):
     @extend_schema(
         operation_id="lookup_create",
         summary="我的补贴：按姓名和身份证号查询本人在所有已公开名单上的记录",
+        description=(
+            "与网页 /my/ 相同的查询：每个村、类别、期间一行，公示（拟享受）与发放并列，并给出结论。"
+            "身份证号只用来计算匹配用的密钥哈希，不保存、不记录、不返回。查无此人与姓名不符的回答完全相同。"
+            "同一地址每小时、同一身份证号每天的查询次数有限（429，见 Retry-After）。"
+        ),
         request=LookupRequestSerializer,
         responses={
             200: LookupAnswerSerializer,
-            400: OpenApiResponse(description="输入有误：字段名 → 错误信息列表"),
-            429: OpenApiResponse(DetailSerializer, description="查询次数太多（见 Retry-After）"),
+            400: OpenApiResponse(LookupErrorSerializer, description="输入有误：字段名 → 错误信息列表"),
+            429: OpenApiResponse(LookupRefusalSerializer, description="查询次数太多（见 Retry-After）"),
         },
     )
     @sensitive_variables()

@@ -326,3 +326,59 @@ def test_the_lookup_costs_the_same_queries_for_one_line_and_for_many(world, cate
         pair(crew_v2, world.v2, categories["tekun"], period, 900, 900)
     assert cost() == one
     assert one[1] == 2  # the person's entries, and which payouts exist for the unpaid announcements
+
+
+# --- the API's answers match its OpenAPI schema -----------------------------------------------------------------
+
+
+def _conforms(operation, answer):
+    """Check a test-client answer against the documented operation (schemathesis; raises on a mismatch)."""
+    import requests
+    from schemathesis.core.transport import Response
+
+    request = requests.Request("POST", "http://testserver/api/v1/lookup/").prepare()
+    response = Response(
+        status_code=answer.status_code,
+        headers={name.lower(): [value] for name, value in answer.items()},
+        content=answer.content,
+        request=request,
+        elapsed=0.0,
+        message="",
+        encoding="utf-8",
+        http_version="1.1",
+        verify=False,
+    )
+    operation.validate_response(response)
+
+
+def test_every_kind_of_api_answer_matches_the_openapi_schema(db, settings):
+    import schemathesis
+
+    call_command("seed_demo", verbosity=0)
+    from disclosures.demo import DEMO_RESIDENT_ID, DEMO_RESIDENT_NAME
+
+    document = Client().get("/api/v1/schema/", {"format": "json"}).json()
+    operation = schemathesis.openapi.from_dict(document)["/api/v1/lookup/"]["POST"]
+    body = document["paths"]["/api/v1/lookup/"]["post"]
+    assert body["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/LookupRequest"
+    }
+    assert set(body["responses"]) == {"200", "400", "429"}
+    assert document["components"]["schemas"]["LookupRequest"]["required"] == ["id_number", "name"]
+
+    settings.SELFQUERY_RATE_LIMITS = {"person": (1, 86400)}
+    client = Client()
+    found = api(client, DEMO_RESIDENT_NAME, DEMO_RESIDENT_ID)
+    answers = [
+        found,
+        api(client, "无此人", ME),
+        api(client, "张三", "123"),
+        api(client, DEMO_RESIDENT_NAME, DEMO_RESIDENT_ID),
+    ]
+    assert [a.status_code for a in answers] == [200, 200, 400, 429]
+    assert any(line["paid"] is None for line in found.json()["lines"])  # the nullable sides are exercised
+    for answer in answers:
+        _conforms(operation, answer)
+    with pytest.raises(Exception, match="category"):  # and the check can fail
+        found.content = found.content.replace(b'"category":"', b'"category":1,"x":"')
+        _conforms(operation, found)
