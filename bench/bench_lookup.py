@@ -12,6 +12,7 @@ Then it times, for random residents (found), wrong names (not found) and unknown
   request — POST /my/ through the whole stack (middleware, form, ID normalisation and keyed hash, rate limit
             counters in the cache, the two queries, the template), Django's test client;
   lookup  — ``portal.selfquery.lookup`` alone (the queries and the pairing).
+and, as a baseline, GET of the blank form (the same middleware and base template, no lookup).
 Median and p95 in milliseconds. Databases: SQLite (a fresh file) and PostgreSQL
 (postgres://postgres@127.0.0.1:5432/sunshine_lookup, dropped and created again).
 """
@@ -198,6 +199,12 @@ def worker_time(villages_count, lookups):
             else:
                 assert found == []
         figures[case] = {"request": _percentiles(request_times), "lookup": _percentiles(lookup_times)}
+    blank = []
+    for _ in range(len(people)):  # the page's fixed cost: the same stack and template with no lookup
+        started = time.perf_counter()
+        client.get("/my/")
+        blank.append(time.perf_counter() - started)
+    figures["blank form GET (baseline)"] = {"request": _percentiles(blank), "lookup": (0, 0)}
     figures["lines per found resident (mean)"] = round(statistics.mean(lines), 1)
     return figures
 
@@ -247,7 +254,7 @@ def main():
             for case, value in figures.items():
                 if isinstance(value, dict):
                     print(
-                        f"  {case:<11} request median {value['request'][0]:>6} ms, p95 {value['request'][1]:>6} ms;"
+                        f"  {case:<26} request median {value['request'][0]:>6} ms, p95 {value['request'][1]:>6} ms;"
                         f"  lookup alone median {value['lookup'][0]:>6} ms, p95 {value['lookup'][1]:>6} ms"
                     )
                 else:
