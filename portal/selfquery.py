@@ -11,8 +11,9 @@ Each (village, category, period) becomes one line with the announced (拟享受,
 without an announcement in the same period is "continuing" when the person was on an earlier roster of the
 same village and category, and 未经公示直接发放 only when they were on none.
 
-Two queries whatever the number of entries: the person's entries (with disclosure, category and division
-joined), and — only when an announcement has no payment beside it — which payout rosters exist.
+At most three queries whatever the number of entries: the person's entries by keyed hash (all that an unknown
+ID or a wrong name costs), the public disclosures of the matching ones (with category, village and township),
+and — only when an announcement has no payment beside it — which payout rosters exist.
 """
 
 import hashlib
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import F, Q, TextChoices
+from django.db.models import Q, TextChoices
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -126,29 +127,36 @@ def refuse(request, key, *, session=True):
     return worst([count_hit(_limit_key(scope, ident), *table[scope]) for scope, ident in checks if ident])
 
 
-def _entries(key):
-    return list(
-        RosterEntry.objects.filter(
-            person_key=key,
-            revision__disclosure__status__in=PUBLIC_STATUSES,
-            revision__disclosure__current_revision=F("revision"),
+def _entries(key, wanted):
+    """The person's entries on current public revisions, each with ``.public_disclosure`` set.
+
+    Two simple queries rather than one six-table join: PostgreSQL spent more time planning that join than
+    running it (bench/bench_lookup.py). The first, on the indexed ``person_key``, is all an unknown ID or a
+    wrong name costs; the second reads the disclosures (with category, village and township) of the matches."""
+    rows = RosterEntry.objects.filter(person_key=key).order_by().only("revision_id", "name", "group", "amount")
+    entries = [entry for entry in rows if normalize_name(entry.name) == wanted]
+    if not entries:
+        return []
+    disclosures = {
+        d.current_revision_id: d
+        for d in Disclosure.objects.filter(
+            current_revision_id__in={e.revision_id for e in entries}, status__in=PUBLIC_STATUSES
         )
-        .select_related("revision__disclosure__category", "revision__disclosure__division__parent")
+        .select_related("category", "division__parent")
+        .order_by()
         .only(
-            "name", "group", "amount", "revision__id",
-            "revision__disclosure__id", "revision__disclosure__period", "revision__disclosure__phase",
-            "revision__disclosure__pre_disclosure_id", "revision__disclosure__division_id",
-            "revision__disclosure__category_id",
-            "revision__disclosure__category__name", "revision__disclosure__category__slug",
-            "revision__disclosure__category__sort_order", "revision__disclosure__category__public_fields",
-            "revision__disclosure__division__code", "revision__disclosure__division__name",
-            "revision__disclosure__division__path", "revision__disclosure__division__parent__name",
+            "period", "phase", "pre_disclosure_id", "division_id", "category_id", "current_revision_id",
+            "category__name", "category__slug", "category__sort_order", "category__public_fields",
+            "division__code", "division__name", "division__path", "division__parent_id", "division__parent__name",
         )
-    )  # fmt: skip
+    }  # fmt: skip
+    for entry in entries:
+        entry.public_disclosure = disclosures.get(entry.revision_id)
+    return [entry for entry in entries if entry.public_disclosure is not None]
 
 
 def _side(entry):
-    disclosure = entry.revision.disclosure
+    disclosure = entry.public_disclosure
     fields = disclosure.category.public_fields or ()
     url = reverse(
         "disclosures:detail",
@@ -209,11 +217,11 @@ def _pair(entries):
     """Lines keyed by the pre disclosure (or the slot); a payout joins the announcement it is linked to."""
     lines, pres_by_slot = {}, {}
     for entry in entries:
-        disclosure = entry.revision.disclosure
+        disclosure = entry.public_disclosure
         if disclosure.phase == Phase.PRE:
             pres_by_slot[_slot(disclosure)] = disclosure.pk
-    for entry in sorted(entries, key=lambda e: e.revision.disclosure.phase != Phase.PRE):
-        disclosure = entry.revision.disclosure
+    for entry in sorted(entries, key=lambda e: e.public_disclosure.phase != Phase.PRE):
+        disclosure = entry.public_disclosure
         if disclosure.phase == Phase.POST:
             pre_id = disclosure.pre_disclosure_id if disclosure.pre_disclosure_id in lines else None
             key = pre_id or pres_by_slot.get(_slot(disclosure)) or ("post", disclosure.pk)
@@ -256,7 +264,7 @@ def lookup(*, name, key):
 
     An empty list both when nobody has this ID and when the name does not match: the two must not differ."""
     wanted = normalize_name(name)
-    entries = [e for e in _entries(key) if normalize_name(e.name) == wanted] if wanted and key else []
+    entries = _entries(key, wanted) if wanted and key else []
     lines = _pair(entries)
     _flag_lines(lines)
     return sorted(lines, key=lambda line: line.sort_key)

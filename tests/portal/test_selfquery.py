@@ -310,13 +310,13 @@ def test_error_reports_hide_what_was_typed(world, rf):
 
 
 def test_the_lookup_costs_the_same_queries_for_one_line_and_for_many(world, categories, crew, crew_v2):
-    def cost():
+    def cost(name="张三", number=ME):
         client = Client()
         client.get("/my/")
         with CaptureQueriesContext(connection) as ctx:
-            assert ask(client, "张三", ME).status_code == 200
+            assert ask(client, name, number).status_code == 200
         with CaptureQueriesContext(connection) as direct:
-            selfquery.lookup(name="张三", key=person_key(ME))
+            selfquery.lookup(name=name, key=person_key(number))
         return len(ctx.captured_queries), len(direct.captured_queries)
 
     pair(crew, world.v1, categories["dibao"], "2026-01", 500, None)
@@ -325,7 +325,10 @@ def test_the_lookup_costs_the_same_queries_for_one_line_and_for_many(world, cate
         pair(crew, world.v1, categories["dibao"], period, 500, None)
         pair(crew_v2, world.v2, categories["tekun"], period, 900, 900)
     assert cost() == one
-    assert one[1] == 2  # the person's entries, and which payouts exist for the unpaid announcements
+    # the entries, their disclosures, and which payouts exist for the announcements without a payment
+    assert one[1] == 3
+    # an unknown ID and a wrong name cost the same single query
+    assert cost("张三", IDS[4])[1] == cost("李五", ME)[1] == 1
 
 
 # --- the API's answers match its OpenAPI schema -----------------------------------------------------------------
