@@ -4,26 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
-    dependencies = []
+    dependencies = [
+    ]
 
     operations = [
         migrations.CreateModel(
-            name="WorkerHeartbeat",
+            name='WorkerHeartbeat',
             fields=[
-                (
-                    "worker_id",
-                    models.CharField(max_length=64, primary_key=True, serialize=False, verbose_name="工作进程"),
-                ),
-                ("host", models.CharField(max_length=255, verbose_name="主机")),
-                ("pid", models.PositiveIntegerField(verbose_name="进程号")),
-                ("started_at", models.DateTimeField(verbose_name="启动时间")),
-                ("seen_at", models.DateTimeField(db_index=True, verbose_name="最近心跳")),
+                ('worker_id', models.CharField(max_length=64, primary_key=True, serialize=False, verbose_name='工作进程')),
+                ('host', models.CharField(max_length=255, verbose_name='主机')),
+                ('pid', models.PositiveIntegerField(verbose_name='进程号')),
+                ('started_at', models.DateTimeField(verbose_name='启动时间')),
+                ('seen_at', models.DateTimeField(db_index=True, verbose_name='最近心跳')),
             ],
             options={
-                "verbose_name": "后台工作进程",
-                "verbose_name_plural": "后台工作进程",
+                'verbose_name': '后台工作进程',
+                'verbose_name_plural': '后台工作进程',
             },
         ),
     ]

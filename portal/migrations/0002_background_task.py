@@ -4,22 +4,24 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("django_tasks_database", "0021_conditional_partial_index_ordering"),
-        ("portal", "0001_worker_heartbeat"),
+        ('django_tasks_database', '0021_conditional_partial_index_ordering'),
+        ('portal', '0001_worker_heartbeat'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="BackgroundTask",
-            fields=[],
+            name='BackgroundTask',
+            fields=[
+            ],
             options={
-                "verbose_name": "后台任务",
-                "verbose_name_plural": "后台任务",
-                "proxy": True,
-                "indexes": [],
-                "constraints": [],
+                'verbose_name': '后台任务',
+                'verbose_name_plural': '后台任务',
+                'proxy': True,
+                'indexes': [],
+                'constraints': [],
             },
-            bases=("django_tasks_database.dbtaskresult",),
+            bases=('django_tasks_database.dbtaskresult',),
         ),
     ]
