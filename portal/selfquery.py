@@ -137,18 +137,19 @@ def _entries(key, wanted):
     entries = [entry for entry in rows if normalize_name(entry.name) == wanted]
     if not entries:
         return []
+    # Status is checked here, not in SQL: given both, SQLite's planner picked the status index and read every
+    # published disclosure (40 ms over 20,000) instead of the few rows the current_revision index finds.
     disclosures = {
         d.current_revision_id: d
-        for d in Disclosure.objects.filter(
-            current_revision_id__in={e.revision_id for e in entries}, status__in=PUBLIC_STATUSES
-        )
+        for d in Disclosure.objects.filter(current_revision_id__in={e.revision_id for e in entries})
         .select_related("category", "division__parent")
         .order_by()
         .only(
-            "period", "phase", "pre_disclosure_id", "division_id", "category_id", "current_revision_id",
+            "status", "period", "phase", "pre_disclosure_id", "division_id", "category_id", "current_revision_id",
             "category__name", "category__slug", "category__sort_order", "category__public_fields",
             "division__code", "division__name", "division__path", "division__parent_id", "division__parent__name",
         )
+        if d.status in PUBLIC_STATUSES
     }  # fmt: skip
     for entry in entries:
         entry.public_disclosure = disclosures.get(entry.revision_id)
