@@ -73,9 +73,9 @@ def import_rows(*, actor, revision, rows, reason=""):
 class Demo:
     def __init__(self):
         users = get_user_model().objects.in_bulk(
-            ["clerk_v01", "clerk_v02", "reviewer_t1", "discipline_t1"], field_name="username"
+            ["clerk_v01", "clerk_v02", "clerk_v03", "reviewer_t1", "discipline_t1"], field_name="username"
         )
-        self.clerk, self.clerk2 = users["clerk_v01"], users["clerk_v02"]
+        self.clerk, self.clerk2, self.clerk3 = users["clerk_v01"], users["clerk_v02"], users["clerk_v03"]
         self.reviewer, self.discipline = users["reviewer_t1"], users["discipline_t1"]
         self.cat = {c.slug: c for c in Category.objects.all()}
         self.created = 0
@@ -109,13 +109,15 @@ class Demo:
             s.disclosure_publish(disclosure=disclosure, actor=self.reviewer)
         return disclosure
 
-    def roster_pair(self, village, slug, period, pre_people, paid_people):
+    def roster_pair(self, village, slug, period, pre_people, paid_people, clerk=None):
         pre = self.exists(village, slug, period, "pre")
         if pre is None:
-            pre = self.publish(self.draft(village, slug, period, "pre", rows=pre_people()))
+            pre = self.publish(self.draft(village, slug, period, "pre", rows=pre_people(), clerk=clerk), clerk)
         post = self.exists(village, slug, period, "post")
         if post is None:
-            post = self.publish(self.draft(village, slug, period, "post", rows=paid_people(), pre=pre))
+            post = self.publish(
+                self.draft(village, slug, period, "post", rows=paid_people(), pre=pre, clerk=clerk), clerk
+            )
         return pre, post
 
 
@@ -147,6 +149,7 @@ def seed():
         _seed_ledgers_and_documents(demo, village)
         _seed_in_review(demo, village2)
         _seed_anomalies(demo, village2)
+        _seed_demo_resident(demo, Division.objects.get(code="360123100003"))  # 青山镇 石门村
     # Old objection windows are closed by portal's seed_demo, which runs the tick with the complaints' answer.
     return f"disclosures: {Category.objects.count()} categories, {demo.created} demo disclosures created"
 
@@ -278,3 +281,22 @@ def _seed_anomalies(demo, village):
         demo.created += 1
     if tekun.amount_min is None and tekun.amount_max is None:  # never overwrite what a county admin set
         Category.objects.filter(pk=tekun.pk).update(amount_min=Decimal("300"), amount_max=Decimal("2000"))
+
+
+# The demo resident of 我的补贴 (README): announced on 东坪村's 2026-10 低保 notice (480 元) but missing from that
+# month's payout, and paid as announced on two yearly subsidies of 石门村 (where the family farms).
+DEMO_RESIDENT = 102
+DEMO_RESIDENT_NAME = "张志强"
+DEMO_RESIDENT_ID = demo_id(DEMO_RESIDENT)
+
+
+def _seed_demo_resident(demo, village):
+    for slug, amount in (("gengdi", "862.40"), ("huinong", "300")):
+        cat = demo.cat[slug]
+        people = [person(DEMO_RESIDENT, amount, category=cat), *(person(n, amount, category=cat) for n in (730, 731))]
+        pre, post = demo.roster_pair(
+            village, slug, "2026", lambda people=people: people, lambda people=people: people, clerk=demo.clerk3
+        )
+        if pre.status == "published" and pre.first_published_at > timezone.now() - dt.timedelta(days=20):
+            backdate(pre, 30)
+            backdate(post, 20)

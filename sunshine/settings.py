@@ -522,6 +522,8 @@ RATELIMIT_KIOSK_ADDRESSES = env_list("RATELIMIT_KIOSK_ADDRESSES")
 # Overrides of complaints.ratelimit.DEFAULT_LIMITS: {"phone"|"session"|"address"|"track"|"track_code"|"photo_hold":
 # (count, seconds)}.
 COMPLAINTS_RATE_LIMITS = {}
+# Overrides of portal.selfquery.DEFAULT_LIMITS (我的补贴): {"address"|"session"|"person": (count, seconds)}.
+SELFQUERY_RATE_LIMITS = {}
 
 # Complaints: dotted path of the SMS backend (a class with send(phone, text)).
 COMPLAINTS_SMS_BACKEND = "complaints.notifications.ConsoleSmsBackend"

@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/v1/", include("disclosures.api_urls")),
     path("api/v1/", include("disclosures.import_api_urls")),
     path("api/v1/", include("complaints.api_urls")),
+    path("api/v1/", include("portal.api_urls")),
     path("open311/v2/", include("complaints.open311_urls")),
     path("audit/", include("sunshine.audit.urls")),
     path("complaints/", include("complaints.urls")),

@@ -38,3 +38,5 @@ class Command(BaseCommand):
         width = max(len(u) for u, _, _ in logins)
         for username, role, place in logins:
             self.stdout.write(f"  {username.ljust(width)}  {role}  {place}")
+        resident = f"{disclosures_demo.DEMO_RESIDENT_NAME}  {disclosures_demo.DEMO_RESIDENT_ID}"
+        self.stdout.write(f"我的补贴 / self-query: http://127.0.0.1:8000/my/   {resident}")
