@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.urls import reverse
 
+from disclosures.demo import DEMO_RESIDENT_ID, DEMO_RESIDENT_NAME
 from disclosures.models import Disclosure, Kind, Phase
 from disclosures.views import disclosure_url
 from tests.conftest import overflowing_elements
@@ -47,6 +49,8 @@ def public_pages():
         "forgot secret": "/complaints/track/resend/",
         "complaints": "/complaints/",
         "results": "/complaints/results/",
+        "self-query (我的补贴)": reverse("portal:my_subsidies"),
+        "open data catalogue": reverse("disclosures:catalogue"),
     }
 
 
@@ -122,4 +126,10 @@ def test_every_public_page_and_form_state_meets_the_standards_on_a_360px_phone(l
     phone.get_by_role("button", name="查询").click()
     phone.wait_for_load_state()
     check(phone, "tracking with a wrong secret", failures)
+    phone.goto(base + reverse("portal:my_subsidies"))
+    phone.fill("#id_name", DEMO_RESIDENT_NAME)
+    phone.fill("#id_id_number", DEMO_RESIDENT_ID)
+    phone.get_by_role("button", name="查询").click()
+    phone.wait_for_load_state()
+    check(phone, "self-query result of the demo resident", failures)
     assert not failures, "\n".join(failures)
