@@ -11,6 +11,9 @@ import threading
 import time
 import uuid
 
+# Imported here, not in the check: a first import inside a check's thread waits on Python's import lock, which a
+# busy process can hold past the deadline.
+import redis
 from django.conf import settings
 from django.core.cache import caches
 from django.core.files.base import ContentFile
@@ -48,8 +51,6 @@ def check_database(deadline):
 def check_cache(deadline):
     if settings.CACHE_URL.startswith("redis"):
         # Ask Redis itself: the cache in front of it may be degrading to a per-process one on purpose.
-        import redis
-
         seconds = _remaining(deadline)
         client = redis.Redis.from_url(settings.CACHE_URL, socket_timeout=seconds, socket_connect_timeout=seconds)
         try:
@@ -92,11 +93,13 @@ class _Run(threading.Thread):
             self.seconds = time.monotonic() - started
 
 
-def run_checks(checks=None, deadline_seconds=HEALTH_DEADLINE_SECONDS):
+def run_checks(checks=None, deadline_seconds=None):
     """{name: {"ok": bool, "ms": int} or {"ok": False, "error": "timeout" | exception class}}; never raises.
 
     The error names only the kind of failure (the page is public); the log has the full message.
     """
+    if deadline_seconds is None:
+        deadline_seconds = HEALTH_DEADLINE_SECONDS
     deadline = time.monotonic() + deadline_seconds
     runs = {name: _Run(name, check, deadline) for name, check in (checks or CHECKS).items()}
     for run in runs.values():
