@@ -10,11 +10,13 @@ the same requests on every run.
 
 import pytest
 import schemathesis
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
+from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -32,9 +34,12 @@ REAL = {}
 _served = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=None, public=True))
 _served.app = application
 schema = _served.exclude(path_regex="^/api/v1/staff/")
+# Staff reads, as the county administrator (every permission, the whole county) with an API token.
+staff_schema = _served.include(path_regex="^/api/v1/staff/", method="GET")
 
 
 @schema.hook
+@staff_schema.hook
 def map_path_parameters(context, path_parameters):
     """Every other generated value is replaced by a real one, picked by the value itself so runs repeat:
     half the requests read existing rows, the other half keep the random value and must answer 404."""
@@ -73,6 +78,8 @@ def demo_county(django_db_setup, django_db_blocker):
             for kind, path in ((Kind.ROSTER, "entries"), (Kind.LEDGER, "ledger")):
                 of_kind = disclosures.filter(category__kind=kind).values_list("pk", flat=True)
                 REAL[(f"/api/v1/disclosures/{{id}}/{path}/", "id")] = list(of_kind)
+            admin = get_user_model().objects.get(username="county_admin")
+            REAL["token"] = Token.objects.get_or_create(user=admin)[0].key
             yield
         finally:
             REAL.clear()
@@ -81,8 +88,7 @@ def demo_county(django_db_setup, django_db_blocker):
             request_finished.connect(close_old_connections)
 
 
-@schema.parametrize()
-@settings(
+FUZZ_SETTINGS = settings(
     max_examples=25,
     derandomize=True,
     database=None,
@@ -90,8 +96,18 @@ def demo_county(django_db_setup, django_db_blocker):
     # ``db`` is function-scoped but the requests only read: nothing differs between generated inputs.
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
+
+
+@schema.parametrize()
+@FUZZ_SETTINGS
 def test_public_api_answers_match_the_openapi_schema(case, demo_county, db):
     case.call_and_validate(checks=CHECKS)
+
+
+@staff_schema.parametrize()
+@settings(FUZZ_SETTINGS, max_examples=10)
+def test_staff_reads_match_the_openapi_schema(case, demo_county, db):
+    case.call_and_validate(checks=CHECKS, headers={"Authorization": f"Token {REAL['token']}"})
 
 
 def test_answers_the_schema_once_got_wrong_now_match_it(demo_county, db):
