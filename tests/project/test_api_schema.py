@@ -153,3 +153,9 @@ def test_an_api_url_no_route_matches_answers_json_and_a_page_url_html(client):
     assert api.status_code == 404 and api.json() == {"detail": "找不到。"}
     page = client.get("/no-such-page/")
     assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+
+
+def test_the_fuzzed_schema_is_the_one_the_site_serves(client):
+    served = client.get("/api/v1/schema/", {"format": "json"})
+    assert served.status_code == 200
+    assert served.json() == SchemaGenerator().get_schema(request=None, public=True)
