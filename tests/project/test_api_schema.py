@@ -38,8 +38,8 @@ schema = _served.exclude(path_regex="^/api/v1/staff/")
 staff_schema = _served.include(path_regex="^/api/v1/staff/", method="GET")
 
 
-@schema.hook
-@staff_schema.hook
+# Registered once: the public and staff views of the schema share their hooks.
+@_served.hook
 def map_path_parameters(context, path_parameters):
     """Every other generated value is replaced by a real one, picked by the value itself so runs repeat:
     half the requests read existing rows, the other half keep the random value and must answer 404."""
