@@ -55,9 +55,9 @@ def map_path_parameters(context, path_parameters):
 @pytest.fixture(scope="module")
 def demo_county(django_db_setup, django_db_blocker):
     """The demo county, seeded once for this module's operations and rolled back after the last one."""
-    from complaints.models import ComplaintCategory
+    from complaints.models import Complaint, ComplaintCategory
     from complaints.selectors import public_results
-    from disclosures.models import Kind
+    from disclosures.models import Category, Kind
     from disclosures.selectors import public_disclosures
     from villages.models import Division
 
@@ -78,6 +78,9 @@ def demo_county(django_db_setup, django_db_blocker):
             for kind, path in ((Kind.ROSTER, "entries"), (Kind.LEDGER, "ledger")):
                 of_kind = disclosures.filter(category__kind=kind).values_list("pk", flat=True)
                 REAL[(f"/api/v1/disclosures/{{id}}/{path}/", "id")] = list(of_kind)
+            REAL[("/api/v1/staff/complaints/{id}/", "id")] = list(Complaint.objects.values_list("pk", flat=True))
+            rosters = Category.objects.filter(kind=Kind.ROSTER, is_active=True).values_list("slug", flat=True)
+            REAL[("/api/v1/staff/roster-imports/templates/{slug}/", "slug")] = list(rosters)
             admin = get_user_model().objects.get(username="county_admin")
             REAL["token"] = Token.objects.get_or_create(user=admin)[0].key
             yield
