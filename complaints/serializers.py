@@ -21,6 +21,9 @@ class StaffComplaintSerializer(serializers.ModelSerializer):
     # A plain string: the role choices already have their enum (RoleEnum) in the schema.
     handler_role = serializers.CharField(read_only=True, help_text="village_clerk, township_reviewer, …")
     moves = serializers.SerializerMethodField(help_text="Moves you may take now: POST …/<id>/<move>/")
+    # Empty until the complaint is answered (outcome) and rated (rating): declared so, not only the choices.
+    outcome = serializers.ChoiceField(choices=Outcome.choices, allow_blank=True, read_only=True)
+    rating = serializers.ChoiceField(choices=Rating.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Complaint

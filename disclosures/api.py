@@ -67,8 +67,9 @@ class PublicDisclosureViewSet(viewsets.ReadOnlyModelViewSet):
         .order_by("-current_revision__published_at", "-pk")
     )
 
+    # A disclosure has a handful of versions: one plain list, not paginated (and so declared).
     @extend_schema(responses=PublicRevisionSerializer(many=True), filters=False)
-    @action(detail=True, methods=["get"], url_path="revisions", url_name="revisions")
+    @action(detail=True, methods=["get"], url_path="revisions", url_name="revisions", pagination_class=None)
     def revisions(self, request, pk=None):
         """Every published version (corrections included), oldest first; each stays readable."""
         disclosure = self.get_object()

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -158,7 +158,8 @@ class RosterImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def template(self, request, slug=None):
         category = Category.objects.filter(kind=Kind.ROSTER, is_active=True, slug=slug).first()
         if category is None:
-            return Response(status=status.HTTP_404_NOT_FOUND)
+            # A JSON body like every other API error (the schema declares one), not an empty answer.
+            raise NotFound("没有这个名单类别。")
         return template_response(category)
 
 

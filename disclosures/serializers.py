@@ -81,7 +81,10 @@ class StaffDisclosureSerializer(serializers.ModelSerializer):
     division_code = serializers.CharField(source="division.code", read_only=True)
     category = serializers.CharField(source="category.slug", read_only=True)
     working_revision = serializers.SerializerMethodField()
-    current_revision_number = serializers.IntegerField(source="current_revision.number", default=None, read_only=True)
+    # Null until the first publication.
+    current_revision_number = serializers.IntegerField(
+        source="current_revision.number", default=None, read_only=True, allow_null=True
+    )
     moves = serializers.SerializerMethodField(help_text="此刻您可以执行的操作（POST 到同名子路径）")
 
     class Meta:

@@ -45,3 +45,5 @@ if settings.DEBUG:
 
 # Database trouble anywhere in a request (view or middleware) → 503 服务暂时不可用; anything else → Chinese 500.
 handler500 = outages.server_error
+# Under /api/ a URL that matches no route answers in JSON (as the schema declares); elsewhere Django's page.
+handler404 = views.not_found

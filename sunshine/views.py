@@ -1,5 +1,6 @@
 from django.http import HttpResponseRedirect, JsonResponse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -30,3 +31,11 @@ def healthz(request):
     failing = sorted(name for name, result in checks.items() if not result["ok"])
     body = {"status": "unavailable" if failing else "ok", "failing": failing, "checks": checks}
     return JsonResponse(body, status=503 if failing else 200)
+
+
+def not_found(request, exception):
+    """handler404: under /api/ a URL no route matches (``/api/v1/disclosures/0.5/``) answers in JSON like
+    every other API error, as the OpenAPI schema declares; elsewhere Django's page, unchanged."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "找不到。"}, status=404)
+    return defaults.page_not_found(request, exception)

@@ -4,7 +4,8 @@ from .models import Division, Membership
 
 
 class DivisionSerializer(serializers.ModelSerializer):
-    parent_code = serializers.CharField(source="parent.code", read_only=True, default=None)
+    # The county has no parent: null there (and so declared nullable in the schema).
+    parent_code = serializers.CharField(source="parent.code", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Division
