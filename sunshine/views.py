@@ -35,7 +35,7 @@ def healthz(request):
 
 def not_found(request, exception):
     """handler404: under /api/ a URL no route matches (``/api/v1/disclosures/0.5/``) answers in JSON like
-    every other API error, as the OpenAPI schema declares; elsewhere Django's page, unchanged."""
+    every other API error, as the OpenAPI schema declares; elsewhere templates/404.html, in Chinese."""
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "找不到。"}, status=404)
     return defaults.page_not_found(request, exception)

@@ -156,6 +156,7 @@ def test_an_api_url_no_route_matches_answers_json_and_a_page_url_html(client):
     assert api.status_code == 404 and api.json() == {"detail": "找不到。"}
     page = client.get("/no-such-page/")
     assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+    assert "找不到这个页面" in page.content.decode()  # in Chinese, with the way home
 
 
 def test_the_fuzzed_schema_is_the_one_the_site_serves(client):
