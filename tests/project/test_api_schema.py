@@ -13,6 +13,7 @@ import schemathesis
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
@@ -24,15 +25,15 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from sunshine.wsgi import application
-
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Real ids and codes of the seeded demo county by path parameter name, or by (path, name) where an operation
 # reads only one kind of disclosure (filled by the ``demo_county`` fixture).
 REAL = {}
 
 _served = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=None, public=True))
-_served.app = application
+# Django's WSGI handler itself, not ``sunshine.wsgi``: importing that module turns on the web requests' database
+# time limits for the whole process, and with them every later test's connections in this pytest worker.
+_served.app = get_wsgi_application()
 schema = _served.exclude(path_regex="^/api/v1/staff/")
 # Staff reads, as the county administrator (every permission, the whole county) with an API token.
 staff_schema = _served.include(path_regex="^/api/v1/staff/", method="GET")
