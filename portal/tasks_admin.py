@@ -57,34 +57,27 @@ class TasksViewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return can(request.user, "tasks.view")
 
 
+TASK_COLUMNS = (
+    "task_name_zh",
+    "status_zh",
+    "queue_name",
+    "attempts",
+    "enqueued_at",
+    "started_at",
+    "finished_at",
+    "next_attempt",
+    "reason",
+)
+
+
 @admin.register(BackgroundTask)
 class BackgroundTaskAdmin(TasksViewAdmin):
-    list_display = (
-        "task_name_zh",
-        "status_zh",
-        "queue_name",
-        "attempts",
-        "enqueued_at",
-        "started_at",
-        "finished_at",
-        "next_attempt",
-        "reason",
-    )
+    list_display = TASK_COLUMNS
     list_filter = (StatusFilter, "queue_name")
     ordering = ("-enqueued_at",)
     date_hierarchy = "enqueued_at"
     show_full_result_count = False
-    fields = readonly_fields = (
-        "task_name_zh",
-        "status_zh",
-        "queue_name",
-        "attempts",
-        "enqueued_at",
-        "started_at",
-        "finished_at",
-        "next_attempt",
-        "reason",
-    )
+    fields = readonly_fields = TASK_COLUMNS  # the detail page shows what the list does, read-only
 
     @admin.display(description=_("任务"), ordering="task_path")
     def task_name_zh(self, obj):
