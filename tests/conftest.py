@@ -176,6 +176,27 @@ def admin_login(context, base, username, password="pw"):
     return page
 
 
+# Latin words a Chinese staff page may show: names of formats, standards and products, and units. Anything else
+# in Latin letters on a staff page is an untranslated label (issue 14: "Confirmed at", "ROWS TOTAL").
+LATIN_ALLOWED = {
+    "API", "PDF", "Excel", "XLSX", "xlsx", "CSV", "csv", "ID", "Open311", "JSON", "Atom", "RSS", "URL", "HTTP",
+    "HTTPS", "Token", "WeChat", "Redoc", "Swagger", "OpenAPI", "SHA", "HMAC", "MAC", "TOTP", "KB", "MB", "GB",
+}
+LATIN_WORD_JS = """() => (document.body.innerText.match(/[A-Za-z][A-Za-z_']{2,}/g) || [])"""
+
+
+def english_words(page, allow=()):
+    """The Latin words visible on ``page`` beyond LATIN_ALLOWED and ``allow`` (user names, typed data), sorted."""
+    page.wait_for_load_state("domcontentloaded")
+    allowed = LATIN_ALLOWED | set(allow)
+    return sorted({word for word in page.evaluate(LATIN_WORD_JS) if word not in allowed})
+
+
+def assert_no_english(page, allow=()):
+    found = english_words(page, allow)
+    assert not found, f"{page.url} shows untranslated words: {found}"
+
+
 @pytest.fixture
 def run_tasks(monkeypatch):
     """Run every queued background task now, as a worker would (``db_worker --batch``)."""
