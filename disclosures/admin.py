@@ -668,5 +668,6 @@ class RevisionAdmin(RevisionFigures, JurisdictionAdminMixin, admin.ModelAdmin):
         return super().response_change(request, obj)
 
 
-# The roster import (upload → preview → confirm) and the inspectors' pages (异常线索, 乡镇统计) register their own.
-from . import import_admin, inspect_admin  # noqa: E402, F401
+# The roster import (upload → preview → confirm), the inspectors' pages (异常线索, 乡镇统计) and the list of roster
+# entries (名单条目) register their own.
+from . import entry_admin, import_admin, inspect_admin  # noqa: E402, F401
