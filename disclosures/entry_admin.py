@@ -10,8 +10,10 @@ tables (divisions, categories, disclosures), never from the entries.
 """
 
 from django.contrib import admin, messages
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +25,7 @@ from villages.selectors import scope_for
 from .models import Category, Disclosure, Kind, Phase, RosterEntry
 
 VIEW_PERM = "disclosure.view"
+COUNT_CAP = 10_000
 
 
 def _is_whole_id(term):
@@ -64,7 +67,9 @@ class PeriodFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         rosters = Disclosure.objects.filter(category__kind=Kind.ROSTER)
-        periods = scope_for(rosters, request.user, VIEW_PERM).values_list("period", flat=True).distinct()
+        scoped = scope_for(rosters, request.user, VIEW_PERM)
+        # order_by() first: the model's ordering would otherwise join into the DISTINCT (one row per disclosure).
+        periods = scoped.order_by().values_list("period", flat=True).distinct()
         return [(p, p) for p in sorted(periods, reverse=True)]
 
     def queryset(self, request, queryset):
@@ -82,6 +87,15 @@ class PhaseFilter(admin.SimpleListFilter):
         return queryset.filter(revision__disclosure__phase=self.value()) if self.value() in Phase.values else queryset
 
 
+class CappedPaginator(Paginator):
+    """Counts at most ``COUNT_CAP`` rows: the count of a county's million entries (joined for the jurisdiction)
+    costs more than the page itself, and nobody pages past the hundredth page: they filter or search."""
+
+    @cached_property
+    def count(self):
+        return self.object_list.order_by().values("pk")[: COUNT_CAP + 1].count()
+
+
 @admin.register(RosterEntry)
 class RosterEntryAdmin(ReadOnlyAdminMixin, JurisdictionAdminMixin, admin.ModelAdmin):
     jurisdiction_field = "revision__disclosure__division"
@@ -94,10 +108,11 @@ class RosterEntryAdmin(ReadOnlyAdminMixin, JurisdictionAdminMixin, admin.ModelAd
     list_filter = [VillageFilter, CategoryFilter, PeriodFilter, PhaseFilter]
     list_select_related = ["revision__disclosure__division", "revision__disclosure__category"]
     search_fields = ["name"]  # the search itself is get_search_results below
-    search_help_text = _("按姓名、村民小组或身份证号的前两位、后四位查找。")
+    search_help_text = _("按姓名、村民小组或身份证号的前两位、后四位查找。超过一万条时只数到一万条，请用筛选缩小范围。")
     ordering = ["-id"]
     list_per_page = 100
     show_full_result_count = False
+    paginator = CappedPaginator
     actions = None
 
     @admin.display(description=_("村"))

@@ -92,3 +92,14 @@ def test_the_list_costs_the_same_queries_for_one_row_and_for_fifty(client, world
     with CaptureQueriesContext(connection) as fifty:
         assert len(client.get(URL).context["cl"].result_list) == 50
     assert len(one) == len(fifty)
+
+
+def test_period_choices_are_distinct_and_the_count_stops_at_the_cap(client, world, rosters, inspector, monkeypatch):
+    from disclosures import entry_admin
+
+    client.force_login(inspector)
+    response = client.get(URL)
+    period_filter = next(f for f in response.context["cl"].filter_specs if f.parameter_name == "period")
+    assert [value for value, _label in period_filter.lookup_choices] == ["2026-11", "2026-10"]
+    monkeypatch.setattr(entry_admin, "COUNT_CAP", 2)
+    assert client.get(URL).context["cl"].result_count == 2  # four entries, counted up to the cap
