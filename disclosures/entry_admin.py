@@ -93,7 +93,7 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self):
-        return self.object_list.order_by().values("pk")[: COUNT_CAP + 1].count()
+        return min(self.object_list.order_by().values("pk")[:COUNT_CAP].count(), COUNT_CAP)
 
 
 @admin.register(RosterEntry)
