@@ -4,7 +4,7 @@ Rows change only through the revision services (the revision page, the import); 
 search by name, 村民小组 or part of the masked ID (a whole ID number is refused with a message: a search
 is a GET, and a full ID must not sit in URLs, browser history and access logs), filter by village,
 category, period and phase (through the revision's disclosure), and each row links to its revision.
-Built for a county's million entries: newest first on the primary key (no sort of the whole table), no
+Built for a county's million entries: newest first, never a sort of the whole table (see get_queryset), no
 full-table count (Django's "全部 N 条" is switched off), filters whose choices come from the small
 tables (divisions, categories, disclosures), never from the entries.
 """
@@ -22,10 +22,11 @@ from villages.admin_mixins import JurisdictionAdminMixin, ReadOnlyAdminMixin
 from villages.models import Division, Level
 from villages.selectors import scope_for
 
-from .models import Category, Disclosure, Kind, Phase, RosterEntry
+from .models import Category, Disclosure, Kind, Phase, Revision, RosterEntry
 
 VIEW_PERM = "disclosure.view"
 COUNT_CAP = 10_000
+REVISIONS_IN_LIST = 5000  # a township's two years of rosters; a county has more and is scoped by a join
 
 
 def _is_whole_id(term):
@@ -135,6 +136,26 @@ class RosterEntryAdmin(ReadOnlyAdminMixin, JurisdictionAdminMixin, admin.ModelAd
     def revision_link(self, obj):
         url = reverse("admin:disclosures_revision_change", args=[obj.revision_id])
         return format_html('<a href="{}">v{} · {}</a>', url, obj.revision.number, obj.revision.get_state_display())
+
+    def _few_revisions(self, request):
+        """The user's revision ids when they are few (a village, a township), else None (once per request)."""
+        if not hasattr(request, "_entry_admin_revisions"):
+            revisions = scope_for(Revision.objects.all(), request.user, VIEW_PERM, "disclosure__division")
+            ids = list(revisions.order_by().values_list("pk", flat=True)[: REVISIONS_IN_LIST + 1])
+            request._entry_admin_revisions = ids if len(ids) <= REVISIONS_IN_LIST else None
+        return request._entry_admin_revisions
+
+    def get_queryset(self, request):
+        """A village's or township's entries are fetched through their revisions (the (revision, position) index)
+        and sorted, newest roster first; a county's, newest first on the primary key, scoped by a join. Ordered
+        by id, a village's few rows would make the planner walk the whole table backwards to find them."""
+        few = self._few_revisions(request)
+        if few is not None:
+            return admin.ModelAdmin.get_queryset(self, request).filter(revision_id__in=few)
+        return super().get_queryset(request)
+
+    def get_ordering(self, request):
+        return ["-revision", "position", "id"] if self._few_revisions(request) is not None else ["-id"]
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
