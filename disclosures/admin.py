@@ -24,6 +24,7 @@ from villages.permissions import can
 from villages.selectors import scope_for
 
 from . import selectors, services, validators
+from .admin_paging import PagedInlineFormSet, paged_formset, requested_page, rows_pager
 from .calendar import obligations
 from .models import (
     CLOSED_REVISION_STATES,
@@ -428,6 +429,15 @@ class RosterEntryForm(forms.ModelForm):
         return super().save(commit)
 
 
+class PagedRowsInline:
+    """Roster entries and ledger lines, a page at a time (``admin_paging``): the formset binds only that page."""
+
+    formset = PagedInlineFormSet
+
+    def get_formset(self, request, obj=None, **kwargs):
+        return paged_formset(super().get_formset(request, obj, **kwargs), requested_page(request))
+
+
 class EditableOnlyInline:
     """Inline rows of a revision are editable only while the revision is a draft or returned."""
 
@@ -447,7 +457,7 @@ class EditableOnlyInline:
         return True
 
 
-class RosterEntryInline(EditableOnlyInline, admin.TabularInline):
+class RosterEntryInline(PagedRowsInline, EditableOnlyInline, admin.TabularInline):
     model = RosterEntry
     form = RosterEntryForm
     extra = 3
@@ -459,7 +469,7 @@ class RosterEntryInline(EditableOnlyInline, admin.TabularInline):
         return ["name", "group", "household_size", "amount", "assistance_class", "id_masked", "remark", "source_row"]
 
 
-class LedgerLineInline(EditableOnlyInline, admin.TabularInline):
+class LedgerLineInline(PagedRowsInline, EditableOnlyInline, admin.TabularInline):
     model = LedgerLine
     fields = ["date", "voucher_no", "summary", "income", "expense", "balance"]
     readonly_fields = ["balance"]
@@ -598,6 +608,8 @@ class RevisionAdmin(RevisionFigures, JurisdictionAdminMixin, admin.ModelAdmin):
         extra_context = dict(extra_context or {})
         if obj is not None:
             extra_context["disclosure_url"] = reverse("admin:disclosures_disclosure_change", args=[obj.disclosure_id])
+            rows = obj.entry_count if obj.disclosure.category.kind == Kind.ROSTER else obj.ledger_lines.count()
+            extra_context["rows_pager"] = rows_pager(request, rows)
             if (
                 obj.is_editable
                 and obj.disclosure.category.kind == Kind.ROSTER
@@ -656,5 +668,6 @@ class RevisionAdmin(RevisionFigures, JurisdictionAdminMixin, admin.ModelAdmin):
         return super().response_change(request, obj)
 
 
-# The roster import (upload → preview → confirm) and the inspectors' pages (异常线索, 乡镇统计) register their own.
-from . import import_admin, inspect_admin  # noqa: E402, F401
+# The roster import (upload → preview → confirm), the inspectors' pages (异常线索, 乡镇统计) and the list of roster
+# entries (名单条目) register their own.
+from . import entry_admin, import_admin, inspect_admin  # noqa: E402, F401

@@ -87,7 +87,11 @@ class Obligation:
 
 
 def obligations(villages, *, today=None, only_overdue=False):
-    """What ``villages`` owe for the recent periods, with their standing. Two queries."""
+    """What ``villages`` owe for the recent periods, with their standing. Two queries.
+
+    ``only_overdue`` (the admin's and the public pages' warning lists, 412 villages at once on a county's
+    staff page) reads only the keys of what was published, as tuples: no model instance per disclosure.
+    """
     today = today or timezone.localdate()
     villages = list(villages)
     categories = [c for c in Category.objects.filter(is_active=True) if c.cadence in LOOKBACK]
@@ -97,11 +101,12 @@ def obligations(villages, *, today=None, only_overdue=False):
         for period, due in ended_periods(category.cadence, today):
             wanted[(category.pk, period, phase)] = (category, due)
     periods = {p for (_, p, _) in wanted}
+    rows = Disclosure.objects.filter(division__in=villages, category__in=categories, period__in=periods)
+    if only_overdue:
+        return _overdue(villages, wanted, today, _published_keys(rows))
     found = {
         (d.division_id, d.category_id, d.period, d.phase): d
-        for d in Disclosure.objects.filter(division__in=villages, category__in=categories, period__in=periods).only(
-            "pk", "division_id", "category_id", "period", "phase", "status", "first_published_at"
-        )
+        for d in rows.only("pk", "division_id", "category_id", "period", "phase", "status", "first_published_at")
     }
     result = []
     for village in villages:
@@ -112,8 +117,23 @@ def obligations(villages, *, today=None, only_overdue=False):
                 standing = Standing.ON_TIME if timezone.localdate(published) <= due else Standing.LATE
             else:
                 standing = Standing.OVERDUE if due < today else Standing.PENDING
-            if only_overdue and standing != Standing.OVERDUE:
-                continue
             result.append(Obligation(village, category, period, phase, due, disclosure, standing))
+    result.sort(key=lambda o: (o.division.path, o.category.sort_order, o.period))
+    return result
+
+
+def _published_keys(rows):
+    published = rows.filter(first_published_at__isnull=False)
+    return set(published.values_list("division_id", "category_id", "period", "phase"))
+
+
+def _overdue(villages, wanted, today, published):
+    """The obligations past their due date with nothing published (``disclosure`` None: only the gap matters)."""
+    result = [
+        Obligation(village, category, period, phase, due, None, Standing.OVERDUE)
+        for village in villages
+        for (category_id, period, phase), (category, due) in wanted.items()
+        if due < today and (village.pk, category_id, period, phase) not in published
+    ]
     result.sort(key=lambda o: (o.division.path, o.category.sort_order, o.period))
     return result

@@ -16,7 +16,7 @@ from villages.selectors import scope_for
 from .exports import XLSX
 from .importer import ImportFileError
 from .importer import services as importer
-from .importer.tasks import validation_state
+from .importer.tasks import validation_state, validation_tasks_of
 from .models import Category, ImportJob, Kind
 from .templates_xlsx import template_response
 
@@ -85,7 +85,8 @@ class ImportJobSerializer(serializers.ModelSerializer):
         return job.status == "ready" and importer.correction_needed(job)
 
     def get_validation_task(self, job) -> dict | None:
-        return validation_state(job)
+        runs = self.context.get("validation_runs")  # a list page looks them up at once
+        return validation_state(job) if runs is None else validation_state(job, runs)
 
     def get_moves(self, job) -> list[dict]:
         user = self.context["request"].user
@@ -130,6 +131,12 @@ class RosterImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def get_queryset(self):
         queryset = ImportJob.objects.select_related("division", "category").order_by("-created_at")
         return scope_for(queryset, self.request.user, self.required_perm)
+
+    def list(self, request, *args, **kwargs):
+        """One page of jobs; their validation tasks are looked up together, not one query per job."""
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        context = {**self.get_serializer_context(), "validation_runs": validation_tasks_of(page)}
+        return self.get_paginated_response(self.get_serializer_class()(page, many=True, context=context).data)
 
     @extend_schema(request=UploadSerializer, responses={201: ImportJobSerializer})
     def create(self, request):

@@ -130,6 +130,9 @@ class Disclosure(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["division", "category", "period", "phase"], name="disclosure_unique_period")
         ]
+        # The staff list's order starts with the period: read in index order, each period's few hundred rows
+        # are then sorted by category and village (PostgreSQL's incremental sort), not the whole table.
+        indexes = [models.Index(fields=["period"], name="disclosure_period_idx")]
 
     def __str__(self):
         return self.title or f"{self.division} {self.category} {self.period} {self.get_phase_display()}"

@@ -63,10 +63,17 @@ class PublicEntrySerializer(serializers.Serializer):
     remark = serializers.CharField(required=False)
 
     def to_representation(self, instance):
-        fields = public_fields_of(self.context["category"])
-        data = super().to_representation(instance)
-        return {key: mask_free_text(data[key]) if isinstance(data.get(key), str) and key != "amount" else data[key]
-                for key in fields if key in data}  # fmt: skip
+        """Only the allow-listed fields, read one by one: the view loads just those columns (``only``), and
+        touching any other would fetch it from the database once per row."""
+        data = {}
+        for key in public_fields_of(self.context["category"]):
+            field = self.fields.get(key)
+            if field is None:
+                continue
+            value = getattr(instance, key)
+            value = None if value is None else field.to_representation(value)
+            data[key] = mask_free_text(value) if isinstance(value, str) and key != "amount" else value
+        return data
 
 
 class LedgerLineSerializer(serializers.ModelSerializer):

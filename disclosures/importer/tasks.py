@@ -25,13 +25,30 @@ def validation_task_of(job):
     return runs.order_by("-enqueued_at").first()
 
 
-def validation_state(job):
+WAITING = ("pending", "validating")
+_UNKNOWN = object()
+
+
+def validation_tasks_of(jobs):
+    """``{job id (str): latest run}`` for the jobs still waiting, in one query (the API's list pages)."""
+    ids = [str(job.pk) for job in jobs if job.status in WAITING]
+    if not ids:
+        return {}
+    runs = DBTaskResult.objects.filter(task_path=validate_import_job.module_path, args_kwargs__args__0__in=ids)
+    latest = {}
+    for run in runs.order_by("enqueued_at"):
+        latest[run.args_kwargs["args"][0]] = run  # later runs replace earlier ones
+    return latest
+
+
+def validation_state(job, runs=_UNKNOWN):
     """What the validation task of a job waiting for it is doing, for the preview page and the API: a dict with
     ``status`` (READY / RUNNING / FAILED), ``attempts``, ``reason`` (the last failure, "" if none) and ``final``
-    (failed for good: nobody will validate this job), or None when no task runs for it."""
-    if job.status not in ("pending", "validating"):
+    (failed for good: nobody will validate this job), or None when no task runs for it. ``runs`` is what
+    :func:`validation_tasks_of` found for a whole page of jobs (else this job's run is queried)."""
+    if job.status not in WAITING:
         return None
-    run = validation_task_of(job)
+    run = validation_task_of(job) if runs is _UNKNOWN else runs.get(str(job.pk))
     if run is None:
         return None
     attempts = len(run.worker_ids)
