@@ -226,10 +226,23 @@ class TablesExporter(ListExporter):
             yield Sheet(table.title, table.headers, (cells for cells, _url in table.rows), preamble)
 
 
-def anomaly_export(table, filters_line):
-    """One anomaly list with the filters it was taken with (file 异常线索-<list>)."""
-    title = _("异常线索-%(list)s") % {"list": table.title}
-    return TablesExporter([table], filters_line=filters_line, title=title, identifier=f"anomalies-{table.kind}")
+# The whole 异常线索 report: every list in one workbook, one sheet each (the page's main export button).
+REPORT = "all"
+REPORT_TITLE = gettext_lazy("全部异常线索")
+
+
+def anomaly_report_tables(kind, user, filters):
+    """The tables of an export: every list for ``REPORT``, else the one list ``kind``."""
+    if kind == REPORT:
+        return anomaly_tables(user, filters)
+    return [anomaly_table(kind, user, filters)]
+
+
+def anomaly_export(tables, filters_line, kind=REPORT):
+    """Anomaly lists with the filters they were taken with: one workbook, a sheet per list (file 异常线索 or
+    异常线索-<list>)."""
+    title = _("异常线索") if kind == REPORT else _("异常线索-%(list)s") % {"list": tables[0].title}
+    return TablesExporter(tables, filters_line=filters_line, title=title, identifier=f"anomalies-{kind}")
 
 
 def xlsx(tables, filters_line=""):

@@ -21,6 +21,7 @@ Python reconciliation on hand-made and randomized rosters.
 
 from decimal import Decimal
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 
 from .models import PUBLIC_STATUSES, Disclosure, Phase, RosterEntry
@@ -112,9 +113,12 @@ def anomaly_rows(posts):
     pre roster to compare with has none (its first period would be all 已发放但未公示)."""
     db = posts.db
     connection = connections[db]
-    ids_sql, ids_params = (
-        posts.filter(phase=Phase.POST).order_by().values("pk").query.get_compiler(using=db).as_sql()
-    )
+    try:
+        ids_sql, ids_params = (
+            posts.filter(phase=Phase.POST).order_by().values("pk").query.get_compiler(using=db).as_sql()
+        )
+    except EmptyResultSet:  # a queryset known to be empty (e.g. ``none()`` for a user without a jurisdiction)
+        return {}
     sql = _sql(connection.ops.quote_name).replace("__POSTS__", ids_sql)
     statuses = tuple(str(s) for s in PUBLIC_STATUSES)
     params = [
