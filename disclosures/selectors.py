@@ -7,6 +7,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sunshine.masking import mask_free_text
 from villages.models import Division, Level, StaffRelative, VillageCadre
@@ -480,6 +481,43 @@ def township_disclosure_figures(user, *, period="", today=None):
             cell["people"] += row["people"] or 0
             cell["paid"] += row["paid"] or 0
     return list(figures.values()), categories
+
+
+# Period keys by kind (``services.PERIOD_PATTERNS``): 乡镇统计 offers one picker per kind, not one mixed list.
+PERIOD_KINDS = (
+    ("month", gettext_lazy("月度")),
+    ("quarter", gettext_lazy("季度")),
+    ("year", gettext_lazy("年度")),
+    ("date", gettext_lazy("按次（日期）")),
+)
+
+
+def period_kind(period):
+    if len(period) == 4:
+        return "year"
+    if "Q" in period:
+        return "quarter"
+    return "date" if len(period) == 10 else "month"
+
+
+@dataclass
+class PeriodPicker:
+    kind: str
+    label: str
+    periods: list  # newest first
+    selected: str = ""  # the period shown, when it is of this kind
+
+
+def period_pickers(periods, selected=""):
+    """One picker per period kind: month, quarter and year always (an empty one says so), by date only when
+    some category pays per event."""
+    pickers = []
+    for kind, label in PERIOD_KINDS:
+        own = [p for p in periods if period_kind(p) == kind]
+        if own or kind != "date":
+            chosen = selected if selected in own else ""
+            pickers.append(PeriodPicker(kind=kind, label=str(label), periods=own, selected=chosen))
+    return pickers
 
 
 def payout_periods(user):
