@@ -1,9 +1,15 @@
-"""The complaint list export (admin action). Never identity: only what the queue shows."""
+"""The complaint list export (admin action). Never identity: only what the queue shows.
+
+The text, the public reply and the refusal reason are exported as the public pages show free text: through
+``sunshine.masking.mask_free_text``, so a phone or ID number a filer typed into the text stays masked. Yes/no
+columns say 是 or 否, never blank: a blank 是否逾期 read as "not known".
+"""
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sunshine.exports import ListExporter
+from sunshine.masking import mask_free_text
 
 from .models import Complaint
 
@@ -35,13 +41,19 @@ class ComplaintExporter(ListExporter):
             _("办结时间"),
             _("办理结果"),
             _("评价"),
+            _("内容"),
+            _("公开答复"),
+            _("不予受理理由"),
+            _("涉及村干部"),
+            _("已延期"),
+            _("复查"),
         ]
 
     def rows(self):
         now = timezone.now()
         # Choice labels translated once per file, not once per cell (get_FOO_display per row was most of the time).
         label = {name: _labels(name) for name in ("status", "level", "channel", "outcome", "rating")}
-        overdue = str(_("是"))
+        yes_no = {True: str(_("是")), False: str(_("否"))}
         for c in self.queryset.iterator(chunk_size=2000):
             yield [
                 c.tracking_code,
@@ -54,12 +66,18 @@ class ComplaintExporter(ListExporter):
                 label["channel"].get(c.channel, c.channel),
                 c.submitted_at,
                 c.due_at,
-                overdue if c.is_overdue(now) else "",
+                yes_no[bool(c.is_overdue(now))],
                 c.accepted_at,
                 c.replied_at,
                 c.closed_at,
                 label["outcome"].get(c.outcome, c.outcome) if c.outcome else "",
                 label["rating"].get(c.rating, c.rating) if c.rating else "",
+                mask_free_text(c.text),
+                mask_free_text(c.reply),
+                mask_free_text(c.reject_reason),
+                yes_no[c.concerns_cadres],
+                yes_no[c.extended],
+                yes_no[c.is_review],
             ]
 
 

@@ -36,8 +36,14 @@ class Table:
         return len(self.rows) > selectors.ROW_LIMIT
 
 
-def _admin_url(disclosure_id):
-    return reverse("admin:disclosures_disclosure_change", args=[disclosure_id])
+def _admin_urls():
+    """A function of a disclosure id giving its admin change URL. One reverse() per list, not one per row: a
+    county's list has thousands of rows. (Not cached across requests: the URL carries the request's script
+    prefix.)"""
+    pattern = reverse("admin:disclosures_disclosure_change", args=[0])
+    head, sep, tail = pattern.rpartition("/0/")
+    assert sep, pattern
+    return lambda disclosure_id: f"{head}/{disclosure_id}/{tail}"
 
 
 def _entry_head(entry):
@@ -75,7 +81,8 @@ ANOMALY_KINDS = {
 def _entry_table(kind, entries, help_text, extra_header, extra):
     """A list of roster entries: the common columns, then one column of its own (``extra(entry)``)."""
     table = Table(kind, str(ANOMALY_KINDS[kind]), help_text, [*_entry_headers(), extra_header])
-    table.rows = [([*_entry_head(e), extra(e)], _admin_url(e.revision.disclosure.pk)) for e in entries]
+    admin_url = _admin_urls()
+    table.rows = [([*_entry_head(e), extra(e)], admin_url(e.revision.disclosure.pk)) for e in entries]
     return table
 
 
@@ -110,6 +117,7 @@ def anomaly_table(kind, user, filters):
     if kind != "reconciliation":
         raise KeyError(kind)
     pairs = selectors.reconciliation_anomalies(user, filters)
+    admin_url = _admin_urls()
     table = Table(
         kind,
         str(ANOMALY_KINDS[kind]),
@@ -142,7 +150,7 @@ def anomaly_table(kind, user, filters):
                 row.previous,
                 row.paid,
             ],
-            _admin_url(post.pk),
+            admin_url(post.pk),
         )
         for post, row in pairs
     ]
@@ -226,10 +234,23 @@ class TablesExporter(ListExporter):
             yield Sheet(table.title, table.headers, (cells for cells, _url in table.rows), preamble)
 
 
-def anomaly_export(table, filters_line):
-    """One anomaly list with the filters it was taken with (file 异常线索-<list>)."""
-    title = _("异常线索-%(list)s") % {"list": table.title}
-    return TablesExporter([table], filters_line=filters_line, title=title, identifier=f"anomalies-{table.kind}")
+# The whole 异常线索 report: every list in one workbook, one sheet each (the page's main export button).
+REPORT = "all"
+REPORT_TITLE = gettext_lazy("全部异常线索")
+
+
+def anomaly_report_tables(kind, user, filters):
+    """The tables of an export: every list for ``REPORT``, else the one list ``kind``."""
+    if kind == REPORT:
+        return anomaly_tables(user, filters)
+    return [anomaly_table(kind, user, filters)]
+
+
+def anomaly_export(tables, filters_line, kind=REPORT):
+    """Anomaly lists with the filters they were taken with: one workbook, a sheet per list (file 异常线索 or
+    异常线索-<list>)."""
+    title = _("异常线索") if kind == REPORT else _("异常线索-%(list)s") % {"list": tables[0].title}
+    return TablesExporter(tables, filters_line=filters_line, title=title, identifier=f"anomalies-{kind}")
 
 
 def xlsx(tables, filters_line=""):

@@ -81,7 +81,9 @@ class InspectorPageAdmin(admin.ModelAdmin):
 
 @admin.register(AnomalyReport)
 class AnomalyAdmin(InspectorPageAdmin):
-    def _filters(self, request):
+    def _filters(self, request, periods=None):
+        """The filters asked for; the period defaults to the current one (a county's every period at once is
+        more than a page can hold), ``periods`` being the period choices when the caller has them already."""
         filters = selectors.AnomalyFilters(township=self._township(request))
         raw = request.GET.get("category", "")
         if raw:
@@ -89,12 +91,14 @@ class AnomalyAdmin(InspectorPageAdmin):
             if filters.category is None:
                 raise Http404(_("找不到这个类别。"))
         filters.period = request.GET.get("period", "").strip()[:10]
+        if not filters.period:
+            filters.period = selectors.anomaly_default_period(request.user, periods)
         return filters
 
     def page_view(self, request):
         self._check(request)
-        filters = self._filters(request)
         categories, periods, townships = selectors.anomaly_filter_choices(request.user)
+        filters = self._filters(request, periods)
         return TemplateResponse(
             request,
             "admin/disclosures/anomalies.html",
@@ -106,29 +110,31 @@ class AnomalyAdmin(InspectorPageAdmin):
                 townships=townships,
                 tables=exports.anomaly_tables(request.user, filters),
                 export_url_name="admin:disclosures_anomalyreport_export",
+                report=exports.REPORT,
             ),
         )
 
     def export_view(self, request, kind):
         self._check(request)
-        if kind not in exports.ANOMALY_KINDS:
+        if kind not in exports.ANOMALY_KINDS and kind != exports.REPORT:
             raise Http404
         filters = self._filters(request)
-        table = exports.anomaly_table(kind, request.user, filters)
-        if export_jobs.too_large_for_a_request(len(table.rows)):
+        tables = exports.anomaly_report_tables(kind, request.user, filters)
+        row_count = sum(len(t.rows) for t in tables)
+        if export_jobs.too_large_for_a_request(row_count):
             export_jobs.export_submit(
                 user=request.user,
                 kind=ANOMALY_EXPORT,
                 params=_anomaly_params(kind, filters),
-                title=_("异常线索-%(list)s") % {"list": table.title},
+                title=exports.anomaly_export(tables, "", kind).title,
                 division=filters.township,
             )
-            messages.success(request, submitted_message(len(table.rows)))
+            messages.success(request, submitted_message(row_count))
             return redirect(f"{reverse('admin:disclosures_anomalyreport_changelist')}?{request.GET.urlencode()}")
-        response = exports.anomaly_export(table, _describe(filters)).response("xlsx")
+        response = exports.anomaly_export(tables, _describe(filters), kind).response("xlsx")
         with transaction.atomic():
             _audit_anomaly_export(
-                request.user, kind, filters, len(table.rows), filters.township or _home_division(request.user)
+                request.user, kind, filters, row_count, filters.township or _home_division(request.user)
             )
         return response
 
@@ -139,7 +145,7 @@ def _audit_anomaly_export(actor, kind, filters, row_count, division, **extra):
         actor=actor,
         action="disclosure.anomalies_exported",
         division=division,
-        object_repr=str(exports.ANOMALY_KINDS[kind]),
+        object_repr=str(exports.ANOMALY_KINDS.get(kind, exports.REPORT_TITLE)),
         data={
             "list": kind,
             "rows": row_count,
@@ -180,8 +186,8 @@ def _anomaly_filters(user, params):
 
 def _build_anomaly_export(user, params):
     filters = _anomaly_filters(user, params)
-    table = exports.anomaly_table(params["list"], user, filters)
-    return exports.anomaly_export(table, _describe(filters))
+    tables = exports.anomaly_report_tables(params["list"], user, filters)
+    return exports.anomaly_export(tables, _describe(filters), params["list"])
 
 
 def _audit_anomaly_job(job, row_count):

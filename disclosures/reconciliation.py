@@ -136,9 +136,10 @@ def reconcile_many(posts):
         if previous is not None:
             revision_ids.add(previous.current_revision_id)
     by_revision = {}
-    for entry in RosterEntry.objects.filter(revision_id__in=revision_ids).only(
-        "revision_id", "person_key", "name", "group", "amount", "position"
-    ):
+    # Ordered by position alone (within a revision the later line wins a key), not by the model's ordering,
+    # which joins the revision and its disclosure to sort.
+    entries = RosterEntry.objects.filter(revision_id__in=revision_ids).order_by("revision_id", "position", "id")
+    for entry in entries.only("revision_id", "person_key", "name", "group", "amount", "position"):
         by_revision.setdefault(entry.revision_id, []).append(entry)
     return [_compare(post, previous, pres, by_revision) for post, previous, pres in picked]
 

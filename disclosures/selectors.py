@@ -7,6 +7,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sunshine.masking import mask_free_text
 from villages.models import Division, Level, StaffRelative, VillageCadre
@@ -25,7 +26,7 @@ from .models import (
     Status,
 )
 from .public_text import FREE_TEXT_FIELDS, public_fields_of
-from .reconciliation import reconcile_many
+from .reconciliation_sql import anomaly_rows
 
 # Column headings for the public fields (the allow-list decides which appear).
 FIELD_LABELS = {
@@ -376,28 +377,47 @@ def out_of_range_entries(user, filters):
 
 def reconciliation_anomalies(user, filters):
     """``[(post roster, reconciliation row)]`` for the anomalous rows of every published post roster in the
-    user's jurisdiction, as ``disclosures.reconciliation`` computes them. Three queries.
+    user's jurisdiction, as ``disclosures.reconciliation`` would compute them, computed in the database
+    (``disclosures.reconciliation_sql``). Two queries, whatever the number of rosters and entries.
 
     A payout with neither an earlier payout nor a pre roster to compare with (the first one entered) is left
     out: every person on it would count as paid but never announced."""
     posts = scope_for(public_disclosures().filter(phase=Phase.POST, category__kind=Kind.ROSTER), user, ANOMALY_PERM)
-    posts = _filter_disclosures(posts, filters).select_related("division__parent", "category")
-    posts = posts.order_by("division__path", "category__sort_order", "-period")
-    return [
-        (r.post, row)
-        for r in reconcile_many(list(posts))
-        if r.previous is not None or r.pres  # a first payout with no notice before it has nothing to compare
-        for row in r.rows
-        if row.is_anomaly
-    ]
+    posts = _filter_disclosures(posts, filters)
+    by_post = anomaly_rows(posts)
+    if not by_post:
+        return []
+    ordered = (
+        Disclosure.objects.filter(pk__in=by_post)
+        .select_related("division__parent", "category")
+        .order_by("division__path", "category__sort_order", "-period")
+    )
+    return [(post, row) for post in ordered for row in by_post[post.pk]]
 
 
 def anomaly_filter_choices(user):
-    """Categories, periods and townships to filter by (three queries)."""
+    """Categories, periods (newest first) and townships to filter by (three queries)."""
     categories = list(Category.objects.filter(kind=Kind.ROSTER).order_by("sort_order", "slug"))
     scoped = scope_for(Disclosure.objects.filter(category__kind=Kind.ROSTER), user, ANOMALY_PERM)
-    periods = sorted(set(scoped.exclude(status=Status.DRAFT).values_list("period", flat=True)), reverse=True)
-    return categories, periods, list(townships_for(user))
+    periods = scoped.exclude(status=Status.DRAFT).order_by().values_list("period", flat=True).distinct()
+    return categories, sorted(periods, reverse=True), list(townships_for(user))
+
+
+def anomaly_default_period(user, periods=None):
+    """The period 异常线索 opens on: that of the latest payout (乡镇统计 opens on it too), else the newest
+    period with a roster past its draft. ``periods``: ``anomaly_filter_choices``'s, when already read."""
+    _periods, latest_payout = payout_periods(user)
+    if latest_payout:
+        return latest_payout
+    if periods is None:
+        _categories, periods, _townships = anomaly_filter_choices(user)
+    return current_period(periods)
+
+
+def current_period(periods):
+    """The period 异常线索 opens on: the newest month (most rosters are monthly), else the newest period."""
+    months = [p for p in periods if len(p) == 7 and "Q" not in p]
+    return max(months, default=max(periods, default=""))
 
 
 def townships_for(user):
@@ -463,15 +483,45 @@ def township_disclosure_figures(user, *, period="", today=None):
     return list(figures.values()), categories
 
 
+# Period keys by kind (``services.PERIOD_PATTERNS``): 乡镇统计 offers one picker per kind, not one mixed list.
+PERIOD_KINDS = (
+    ("month", gettext_lazy("月度")),
+    ("quarter", gettext_lazy("季度")),
+    ("year", gettext_lazy("年度")),
+    ("date", gettext_lazy("按次（日期）")),
+)
+
+
+def period_kind(period):
+    if len(period) == 4:
+        return "year"
+    if "Q" in period:
+        return "quarter"
+    return "date" if len(period) == 10 else "month"
+
+
+@dataclass
+class PeriodPicker:
+    kind: str
+    label: str
+    periods: list  # newest first
+    selected: str = ""  # the period shown, when it is of this kind
+
+
+def period_pickers(periods, selected=""):
+    """One picker per period kind: month, quarter and year always (an empty one says so), by date only when
+    some category pays per event."""
+    pickers = []
+    for kind, label in PERIOD_KINDS:
+        own = [p for p in periods if period_kind(p) == kind]
+        if own or kind != "date":
+            chosen = selected if selected in own else ""
+            pickers.append(PeriodPicker(kind=kind, label=str(label), periods=own, selected=chosen))
+    return pickers
+
+
 def payout_periods(user):
     """Periods that have a published payout roster in the user's jurisdiction, newest first; a month first."""
-    periods = sorted(
-        set(
-            scope_for(public_disclosures().filter(phase=Phase.POST), user, ANOMALY_PERM).values_list(
-                "period", flat=True
-            )
-        ),
-        reverse=True,
-    )
-    months = [p for p in periods if len(p) == 7 and "Q" not in p]
-    return periods, (months[0] if months else (periods[0] if periods else ""))
+    periods = scope_for(public_disclosures().filter(phase=Phase.POST), user, ANOMALY_PERM)
+    periods = sorted(periods.order_by().values_list("period", flat=True).distinct(), reverse=True)
+    return periods, current_period(periods)

@@ -22,7 +22,7 @@ from .selectors import township_figures
 class TownshipFiguresAdmin(InspectorPageAdmin):
     def _period(self, request):
         periods, default = disclosure_selectors.payout_periods(request.user)
-        period = request.GET.get("period", default).strip()[:10]
+        period = request.GET.get("period", "").strip()[:10] or default  # 请选择 (empty) keeps the current one
         return periods, period
 
     def _tables(self, request, period):
@@ -37,7 +37,7 @@ class TownshipFiguresAdmin(InspectorPageAdmin):
             "admin/disclosures/township_figures.html",
             self._context(
                 request,
-                periods=periods,
+                pickers=disclosure_selectors.period_pickers(periods, period),
                 period=period,
                 tables=self._tables(request, period),
                 export_url_name="admin:disclosures_townshipreport_export",

@@ -1,6 +1,7 @@
 """Inspectors' anomaly leads and per-township figures in the admin: detection, jurisdiction, privacy, exports."""
 
 import io
+import itertools
 from decimal import Decimal
 
 import pytest
@@ -96,7 +97,7 @@ def section(html, kind):
 
 
 def test_each_kind_of_lead_is_found(client, leads, inspector):
-    response, html = page(client, inspector)
+    response, html = page(client, inspector, "?period=2026-10")
     assert response.status_code == 200
     cross = section(html, "cross_village")
     assert "张三" in cross and "二乡 丙村" in cross and "一乡 甲村" in cross
@@ -110,6 +111,7 @@ def test_each_kind_of_lead_is_found(client, leads, inspector):
     out = section(html, "out_of_range")
     assert "赵六" in out and "1500" in out and "100.00–1000.00" in out
     assert "张三" not in out
+    _response, html = page(client, inspector, "?period=2026-09")
     recon = section(html, "reconciliation")
     assert "周九" in recon and "已发放但未公示" in recon
     assert "吴十" in recon and "已公示但未发放" in recon
@@ -117,10 +119,22 @@ def test_each_kind_of_lead_is_found(client, leads, inspector):
     assert change_url(leads.post) in recon
 
 
+def test_the_page_opens_on_the_latest_payout_period(client, leads, inspector, categories, crew, world):
+    """A county's every period at once is more than a page can hold: one period at a time, the current first."""
+    _response, html = page(client, inspector)
+    picker = html[html.index('name="period"') : html.index("</select>", html.index('name="period"'))]
+    assert 'value="2026-09" selected' in picker and 'value="2026-10"' in picker and 'value=""' not in picker
+    assert "周九" in section(html, "reconciliation") and "张三" not in section(html, "cross_village")
+    published_roster(*crew, world.v1, categories["dibao"], period="2026-10", phase="post", rows=[entry("孙八", 300)])
+    _response, html = page(client, inspector)
+    assert 'value="2026-10" selected' in html and "张三" in section(html, "cross_village")
+    assert "周九" not in section(html, "reconciliation")
+
+
 def test_filters_narrow_every_list(client, leads, inspector, categories, world):
     _response, html = page(client, inspector, "?period=2026-09")
     assert "张三" not in section(html, "cross_village") and "周九" in section(html, "reconciliation")
-    _response, html = page(client, inspector, f"?township={world.t2.pk}")
+    _response, html = page(client, inspector, f"?period=2026-10&township={world.t2.pk}")
     cross = section(html, "cross_village")
     assert change_url(leads.v3) in cross and change_url(leads.v1) not in cross
     assert "周九" not in section(html, "reconciliation")
@@ -131,7 +145,7 @@ def test_filters_narrow_every_list(client, leads, inspector, categories, world):
 
 @pytest.mark.parametrize("who", ["inspector", "county_admin"])
 def test_county_roles_see_the_whole_county(client, leads, who, request):
-    response, html = page(client, request.getfixturevalue(who))
+    response, html = page(client, request.getfixturevalue(who), "?period=2026-10")
     assert response.status_code == 200
     assert change_url(leads.v1) in html and change_url(leads.v3) in html
 
@@ -147,7 +161,7 @@ def test_county_roles_see_the_whole_county(client, leads, who, request):
 )
 def test_township_roles_see_their_township_only(client, leads, world, who, own, other, request):
     user = request.getfixturevalue(who)
-    response, html = page(client, user)
+    response, html = page(client, user, "?period=2026-10")
     assert response.status_code == 200
     own_roster, other_roster = (leads.v1, leads.v3) if own == "t1" else (leads.v3, leads.v1)
     assert change_url(own_roster) in html and change_url(other_roster) not in html
@@ -177,9 +191,11 @@ def test_pages_are_in_the_app_list_for_inspectors(client, leads, inspector, revi
 
 def test_no_full_id_or_bank_account_on_pages_or_in_exports(client, leads, inspector):
     client.force_login(inspector)
-    outputs = [client.get(PAGE).content, client.get(FIGURES).content]
-    for kind in ("cross_village", "related", "out_of_range", "reconciliation"):
-        outputs.append(_cells_text(client.get(export_url(kind)).content).encode())
+    outputs = [client.get(PAGE + "?period=2026-10").content, client.get(PAGE).content, client.get(FIGURES).content]
+    for kind, period in itertools.product(
+        ("cross_village", "related", "out_of_range", "reconciliation", "all"), (9, 10)
+    ):
+        outputs.append(_cells_text(client.get(export_url(kind, f"?period=2026-{period:02}")).content).encode())
     assert mask_id(IDS[0]) in outputs[0].decode()
     for output in outputs:
         text = output.decode()
@@ -220,7 +236,7 @@ def test_export_holds_the_list_and_is_audited(client, leads, inspector, world):
         "period": "2026-10",
         "township": world.t1.pk,
     }
-    recon = _rows(client.get(export_url("reconciliation")).content)
+    recon = _rows(client.get(export_url("reconciliation", "?period=2026-09")).content)
     assert {r[3] for r in recon[2:]} == {"周九", "吴十"}
     assert AuditEvent.objects.filter(action="disclosure.anomalies_exported").count() == 2
     assert client.get(export_url("nonsense")).status_code == 404
@@ -276,14 +292,19 @@ def test_query_count_does_not_grow_with_rows(client, leads, world, categories, c
             assert client.get(url).status_code == 200
         return len(ctx.captured_queries)
 
+    # a June payout, so that July's has one to be compared with (a first payout has no anomalies to count)
+    published_roster(*crew, world.v1, categories["dibao"], period="2026-06", phase="post", rows=[entry("孙八", 300)])
     _more_leads(world, categories, crew, clerk_v3, 2, "2026-07")
-    small = count(PAGE), count(export_url("related")), count(FIGURES)
     _more_leads(world, categories, crew, clerk_v3, 12, "2026-08")
-    html = client.get(PAGE).content.decode()
+    html = client.get(PAGE + "?period=2026-08").content.decode()
     assert "甲811" in section(html, "cross_village") and "乙811" in section(html, "reconciliation")
-    assert count(PAGE) == small[0]
-    assert count(export_url("related")) == small[1]
-    assert count(FIGURES) == small[2]
+    html = client.get(PAGE + "?period=2026-07").content.decode()
+    assert "甲701" in section(html, "cross_village") and "乙701" in section(html, "reconciliation")
+    assert "甲711" not in html
+    for kind in ("", "export/related.xlsx", "export/all.xlsx"):
+        small, large = (count(f"{PAGE}{kind}?period={period}") for period in ("2026-07", "2026-08"))
+        assert small == large, kind
+    assert count(FIGURES + "?period=2026-07") == count(FIGURES + "?period=2026-08")
 
 
 def test_a_first_payout_with_nothing_to_compare_is_left_out(client, leads, inspector, world, categories, crew):
@@ -294,3 +315,26 @@ def test_a_first_payout_with_nothing_to_compare_is_left_out(client, leads, inspe
     )
     _response, html = page(client, inspector)
     assert "郑一" not in section(html, "reconciliation") and change_url(first) not in html
+
+
+def test_the_whole_report_is_one_workbook_with_a_sheet_per_list(client, leads, inspector):
+    client.force_login(inspector)
+    assert f'href="{export_url("all")}"' in page(client, inspector)[1]  # the page's main export button
+    response = client.get(export_url("all", "?period=2026-10"))
+    assert response.status_code == 200 and "%E5%BC%82%E5%B8%B8%E7%BA%BF%E7%B4%A2-" in response["Content-Disposition"]
+    book = load_workbook(io.BytesIO(response.content), read_only=True)
+    assert book.sheetnames == [
+        "同一人在多个村同期名单上",
+        "工作人员近亲属、村干部本人",
+        "金额超出类别范围",
+        "发放核对异常",
+    ]
+    sheets = {name: [list(r) for r in book[name].iter_rows(values_only=True)] for name in book.sheetnames}
+    for rows in sheets.values():
+        assert "期间：2026-10" in rows[0][0]
+    assert sheets["同一人在多个村同期名单上"][1][:3] == ["乡镇/村", "类别", "期间"]
+    assert {r[5] for r in sheets["工作人员近亲属、村干部本人"][2:]} == {"李四", "王五"}
+    assert sheets["发放核对异常"][1][5] == "核对结果" and len(sheets["发放核对异常"]) == 2  # none in October
+    event = AuditEvent.objects.get(action="disclosure.anomalies_exported")
+    assert event.object_repr == "全部异常线索" and event.data["list"] == "all"
+    assert event.data["rows"] == 5  # 张三 twice, 李四, 王五, 赵六

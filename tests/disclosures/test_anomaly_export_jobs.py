@@ -20,7 +20,7 @@ def download(client, job):
 
 def test_a_long_list_becomes_a_job_whose_file_matches_the_inline_export(client, settings, inspector, run_tasks):
     client.force_login(inspector)
-    inline = _rows(client.get(export_url("reconciliation")).content)
+    inline = _rows(client.get(export_url("reconciliation")).content)  # the current period: 2026-09
     assert len(inline) == 4  # filters line, headers, 周九 and 吴十
 
     settings.EXPORT_INLINE_MAX_ROWS = 1
@@ -28,7 +28,8 @@ def test_a_long_list_becomes_a_job_whose_file_matches_the_inline_export(client, 
     assert response.status_code == 302 and response["Location"].startswith("/admin/disclosures/anomalyreport/?")
     assert "导出任务已提交：共 2 行" in client.get(response["Location"]).content.decode()
     job = ExportJob.objects.get()
-    assert job.params == {"list": "reconciliation", "category": None, "period": "", "township": None}
+    # the default period is written down: the file holds what the page showed, whenever the task runs
+    assert job.params == {"list": "reconciliation", "category": None, "period": "2026-09", "township": None}
     run_tasks()
     job.refresh_from_db()
     assert (job.status, job.row_count) == (ExportStatus.DONE, 2)
@@ -49,7 +50,7 @@ def test_a_reviewer_moved_to_another_township_cannot_download_their_old_file(
 ):
     settings.EXPORT_INLINE_MAX_ROWS = 0
     client.force_login(reviewer_t1)
-    client.get(export_url("cross_village", f"?township={world.t1.pk}"))
+    client.get(export_url("cross_village", f"?period=2026-10&township={world.t1.pk}"))
     run_tasks()
     job = ExportJob.objects.get()
     assert job.status == ExportStatus.DONE and job.division_id == world.t1.pk
@@ -61,7 +62,7 @@ def test_a_reviewer_moved_to_another_township_cannot_download_their_old_file(
 def test_a_township_leaving_the_scope_before_the_task_fails_the_job(client, settings, reviewer_t1, world, run_tasks):
     settings.EXPORT_INLINE_MAX_ROWS = 0
     client.force_login(reviewer_t1)
-    client.get(export_url("cross_village", f"?township={world.t1.pk}"))
+    client.get(export_url("cross_village", f"?period=2026-10&township={world.t1.pk}"))
     Membership.objects.filter(user=reviewer_t1).update(division=world.t2)
     run_tasks()
     job = ExportJob.objects.get()
