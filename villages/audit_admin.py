@@ -52,7 +52,17 @@ class AuditEventAdmin(ReadOnlyAdminMixin, JurisdictionAdminMixin, admin.ModelAdm
     search_fields = ("object_repr", "actor_label", "action", "=object_id", "reason")
     list_select_related = ("division", "actor")
     paginator = CappedPaginator
-    readonly_fields = ("when", "who", "action_with_code", "object", "division", "changes_table", "reason", "ip", "data_table")
+    readonly_fields = (
+        "when",
+        "who",
+        "action_with_code",
+        "object",
+        "division",
+        "changes_table",
+        "reason",
+        "ip",
+        "data_table",
+    )
     show_full_result_count = False
 
     def get_queryset(self, request):

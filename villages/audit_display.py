@@ -88,7 +88,7 @@ def object_model(event):
 
 
 def object_label(event):
-    """"公开事项 · 东坪村 低保 2026-10 发放结果公开", "留言投诉 · GYPNQBQ7"; the stored text alone when the kind is gone."""
+    """How people name the object: "公开事项 · 东坪村 低保 2026-10 发放结果公开", "留言投诉 · GYPNQBQ7"."""
     model = object_model(event)
     if model is None:
         return event.object_repr or EMPTY

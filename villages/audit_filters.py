@@ -74,7 +74,9 @@ class ObjectKindFilter(admin.SimpleListFilter):
     parameter_name = "object_kind"
 
     def lookups(self, request, model_admin):
-        models = [model for model in admin.site._registry if model._meta.app_label not in ("audit", "django_tasks_database")]
+        models = [
+            model for model in admin.site._registry if model._meta.app_label not in ("audit", "django_tasks_database")
+        ]
         types = ContentType.objects.get_for_models(*models)
         choices = [(str(types[model].pk), str(model._meta.verbose_name)) for model in models]
         return sorted(choices, key=lambda choice: choice[1])

@@ -134,7 +134,9 @@ class AuditEvent(AppendOnlyModel):
             models.Index(fields=["action", "id"], name="audit_event_action_idx"),
             # A jurisdiction's events, newest first or within a date range: ``division_path LIKE '/1/4/%'``.
             models.Index(
-                fields=["division_path", "id"], name="audit_event_path_idx", opclasses=["varchar_pattern_ops", "int8_ops"]
+                fields=["division_path", "id"],
+                name="audit_event_path_idx",
+                opclasses=["varchar_pattern_ops", "int8_ops"],
             ),
             # System events (the tick's, by the hundred thousand) have no actor: not worth indexing.
             models.Index(fields=["actor"], condition=models.Q(actor__isnull=False), name="audit_event_actor_idx"),
