@@ -46,7 +46,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, JurisdictionAdminMixin, admin.ModelAdm
 
     view_perm = "audit.view"
     change_list_template = "admin/audit/auditevent/change_list.html"
-    list_display = ("id", "when", "who", "action_display", "object", "division", "reason_short")  # see below
+    list_display = ("id", "when", "who", "action_display", "object_link", "division", "reason_short")
     list_display_links = ("id", "when")
     list_filter = (ActionKindFilter, ActionFilter, ObjectKindFilter, DateRangeFilter, DivisionFilter)
     search_fields = ("object_repr", "actor_label", "action", "=object_id", "reason")
@@ -111,6 +111,11 @@ class AuditEventAdmin(ReadOnlyAdminMixin, JurisdictionAdminMixin, admin.ModelAdm
     def data_table(self, obj):
         return render_to_string("admin/audit/_changes.html", {"rows": data_rows(obj), "paired": False})
 
+    @admin.display(description=_("对象"))
+    def object_link(self, obj):
+        """The object's name; the pages use :meth:`_object_column`, which also links it for the viewer."""
+        return object_label(obj)
+
     def _object_column(self, request):
         """The object column for this request: it links only where this viewer may open the object."""
 
@@ -122,10 +127,10 @@ class AuditEventAdmin(ReadOnlyAdminMixin, JurisdictionAdminMixin, admin.ModelAdm
         return object_link
 
     def get_list_display(self, request):
-        return [self._object_column(request) if name == "object" else name for name in self.list_display]
+        return [self._object_column(request) if name == "object_link" else name for name in self.list_display]
 
     def get_readonly_fields(self, request, obj=None):
-        return [self._object_column(request) if name == "object" else name for name in self.readonly_fields]
+        return [self._object_column(request) if name == "object_link" else name for name in self.readonly_fields]
 
     def get_fields(self, request, obj=None):
         return self.get_readonly_fields(request, obj)

@@ -64,6 +64,8 @@ EXTRA_LABELS = {
 }
 # Keys whose values read as the choices of a field one step away (a disclosure event's revision state).
 VALUE_FIELDS = {"revision_state": ("current_revision", "state")}
+# Keys whose values are codes, hashes or file names: shown as they are, marked translate="no".
+CODE_KEYS = {"sha256", "import_job", "file", "checksum", "key_id", "mac", "tracking_code", "service_code"}
 _ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
@@ -119,6 +121,7 @@ class Row:
     label: str
     before: str = ""
     after: str = ""
+    code: bool = False  # the values are codes or file names, not words
 
 
 def change_rows(event, lookups=None):
@@ -127,14 +130,17 @@ def change_rows(event, lookups=None):
     rows = []
     for key, pair in (event.changes or {}).items():
         before, after = pair if isinstance(pair, list | tuple) and len(pair) == 2 else (None, pair)
-        rows.append(Row(reader.label(key), reader.value(key, before), reader.value(key, after)))
+        rows.append(Row(reader.label(key), reader.value(key, before), reader.value(key, after), key in CODE_KEYS))
     return rows
 
 
 def data_rows(event, lookups=None):
     """``data`` as rows (label, value)."""
     reader = ValueReader(object_model(event), lookups)
-    return [Row(reader.label(key), after=reader.value(key, value)) for key, value in (event.data or {}).items()]
+    return [
+        Row(reader.label(key), after=reader.value(key, value), code=key in CODE_KEYS)
+        for key, value in (event.data or {}).items()
+    ]
 
 
 class ValueReader:

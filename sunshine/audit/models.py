@@ -144,7 +144,9 @@ class AuditEvent(AppendOnlyModel):
         default_permissions = ("view",)
 
     def __str__(self):
-        return f"#{self.pk} {self.action} {self.object_repr}"
+        from .actions import action_label
+
+        return f"#{self.pk} {action_label(self.action)} {self.object_repr}"
 
     def save(self, *args, **kwargs):
         from .signing import sign_event
