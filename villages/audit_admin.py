@@ -56,7 +56,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, JurisdictionAdminMixin, admin.ModelAdm
         "when",
         "who",
         "action_with_code",
-        "object",
+        "object_link",
         "division",
         "changes_table",
         "reason",
