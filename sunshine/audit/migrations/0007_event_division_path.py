@@ -27,6 +27,10 @@ def backfill(apps, schema_editor):
     _set_trigger(schema_editor, enabled=False)
     schema_editor.execute(BACKFILL)
     _set_trigger(schema_editor, enabled=True)
+    if schema_editor.connection.vendor == "postgresql":
+        # The new column has no statistics until autovacuum gets to it: without them the planner guesses the
+        # jurisdiction prefix matches 0.5 % of the rows and picks a bitmap scan of all of them (148 ms, not 1 ms).
+        schema_editor.execute("ANALYZE audit_auditevent")
 
 
 class Migration(migrations.Migration):
