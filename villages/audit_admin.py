@@ -33,7 +33,7 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self):
-        found = self.object_list[: COUNT_CAP + 1].count()
+        found = self.object_list.order_by()[: COUNT_CAP + 1].count()  # unordered: any index may answer
         self.capped = found > COUNT_CAP
         return min(found, COUNT_CAP)
 
@@ -49,7 +49,10 @@ class AuditEventAdmin(ReadOnlyAdminMixin, JurisdictionAdminMixin, admin.ModelAdm
     list_display = ("id", "when", "who", "action_display", "object_link", "division", "reason_short")
     list_display_links = ("id", "when")
     list_filter = (ActionKindFilter, ActionFilter, ObjectKindFilter, DateRangeFilter, DivisionFilter)
-    search_fields = ("object_repr", "actor_label", "action", "=object_id", "reason")
+    # A prefix of the object's name (a village, a tracking code), answered by the object_repr index; a substring
+    # search would read all 561,000 rows (2.3 s).
+    search_fields = ("object_repr__startswith",)
+    search_help_text = _("按对象名称的开头查找，例如村名“东坪村”或留言编号。")
     list_select_related = ("division", "actor")
     paginator = CappedPaginator
     readonly_fields = (

@@ -138,6 +138,8 @@ class AuditEvent(AppendOnlyModel):
                 name="audit_event_path_idx",
                 opclasses=["varchar_pattern_ops", "int8_ops"],
             ),
+            # The search box: a prefix of the object's name (``object_repr LIKE '东坪村%'``).
+            models.Index(fields=["object_repr"], name="audit_event_repr_idx", opclasses=["varchar_pattern_ops"]),
             # System events (the tick's, by the hundred thousand) have no actor: not worth indexing.
             models.Index(fields=["actor"], condition=models.Q(actor__isnull=False), name="audit_event_actor_idx"),
         ]

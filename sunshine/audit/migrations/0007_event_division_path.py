@@ -56,4 +56,8 @@ class Migration(migrations.Migration):
                 opclasses=["varchar_pattern_ops", "int8_ops"],
             ),
         ),
+        migrations.AddIndex(
+            model_name="auditevent",
+            index=models.Index(fields=["object_repr"], name="audit_event_repr_idx", opclasses=["varchar_pattern_ops"]),
+        ),
     ]
