@@ -74,9 +74,17 @@ def actor_name(event):
     if event.actor_id:
         user = event.actor if _loaded(event, "actor") else None
         if user is not None:
-            return user.get_full_name().strip() or user.get_username()
+            return person_name(user)
         return event.actor_label
     return RESIDENT if event.action in RESIDENT_ACTIONS else SYSTEM
+
+
+def person_name(user):
+    """王建国 (family name first, no space, for names in Chinese), John Smith otherwise, else the username."""
+    first, last = user.first_name.strip(), user.last_name.strip()
+    if first and last and not (first + last).isascii():
+        return f"{last}{first}"
+    return user.get_full_name().strip() or user.get_username()
 
 
 def _loaded(event, name):
