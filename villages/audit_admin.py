@@ -21,7 +21,7 @@ from sunshine.audit.actions import action_label
 from sunshine.audit.models import AuditEvent
 
 from .admin_mixins import JurisdictionAdminMixin, ReadOnlyAdminMixin
-from .audit_display import actor_name, change_rows, data_rows, local_time, object_label, object_url
+from .audit_display import actor_name, change_rows, data_rows, local_time, object_label, object_label_html, object_url
 from .audit_filters import ActionFilter, ActionKindFilter, DateRangeFilter, DivisionFilter, ObjectKindFilter
 
 COUNT_CAP = 10_000
@@ -125,7 +125,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, JurisdictionAdminMixin, admin.ModelAdm
         @admin.display(description=_("对象"))
         def object_link(obj):
             url = object_url(request, obj)
-            return format_html('<a href="{}">{}</a>', url, object_label(obj)) if url else object_label(obj)
+            return format_html('<a href="{}">{}</a>', url, object_label_html(obj)) if url else object_label_html(obj)
 
         return object_link
 

@@ -17,6 +17,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import number_format
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from sunshine.audit.actions import RESIDENT_ACTIONS
@@ -103,6 +104,16 @@ def object_label(event):
     if model is None:
         return event.object_repr or EMPTY
     return f"{model._meta.verbose_name} · {event.object_repr or event.object_id}"
+
+
+def object_label_html(event):
+    """:func:`object_label` with the stored name marked translate="no": titles, file names and tracking codes are
+    data as people typed them, not labels (the admin's no-English check skips them)."""
+    model = object_model(event)
+    name = event.object_repr or event.object_id
+    if model is None:
+        return format_html('<span translate="no">{}</span>', name) if name else EMPTY
+    return format_html('{} · <span translate="no">{}</span>', model._meta.verbose_name, name)
 
 
 def object_url(request, event):

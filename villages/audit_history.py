@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from sunshine.audit.actions import action_label
 from sunshine.audit.models import AuditEvent
 
-from .audit_display import actor_name, change_rows, local_time, object_label, object_url
+from .audit_display import actor_name, change_rows, local_time, object_label_html, object_url
 from .permissions import can
 from .selectors import scope_for
 
@@ -54,7 +54,7 @@ def history_rows(request, events, subject):
                 "when": local_time(event.created_at),
                 "who": actor_name(event),
                 "action": action_label(event.action),
-                "object": object_label(event),
+                "object": object_label_html(event),
                 "object_url": object_url(request, event),
                 "about_subject": (event.content_type_id, event.object_id) == subject,
                 "changes": change_rows(event, lookups),
