@@ -37,13 +37,17 @@ class JurisdictionAdminMixin(AuditHistoryMixin):
     """
 
     jurisdiction_field = "division"
+    jurisdiction_path_field = None  # a column holding the division's path on the row itself (audit events)
     view_perm = None
     change_perm = None
     add_perm = None
     delete_perm = None
 
     def get_queryset(self, request):
-        return scope_for(super().get_queryset(request), request.user, self.view_perm, self.jurisdiction_field)
+        queryset = super().get_queryset(request)
+        return scope_for(
+            queryset, request.user, self.view_perm, self.jurisdiction_field, path_field=self.jurisdiction_path_field
+        )
 
     def _can(self, request, perm, obj=None):
         return bool(perm) and can(request.user, perm, obj)

@@ -45,6 +45,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, JurisdictionAdminMixin, admin.ModelAdm
     """Inspectors browse history by object, actor, action and date. Nothing here can change it."""
 
     view_perm = "audit.view"
+    jurisdiction_path_field = "division_path"  # the stored path, not a join: the jurisdiction is one index prefix
     change_list_template = "admin/audit/auditevent/change_list.html"
     list_display = ("id", "when", "who", "action_display", "object_link", "division", "reason_short")
     list_display_links = ("id", "when")
@@ -67,13 +68,6 @@ class AuditEventAdmin(ReadOnlyAdminMixin, JurisdictionAdminMixin, admin.ModelAdm
         "data_table",
     )
     show_full_result_count = False
-
-    def get_queryset(self, request):
-        # The stored path, not a join on the division: the jurisdiction is one index prefix.
-        queryset = admin.ModelAdmin.get_queryset(self, request)
-        from .selectors import scope_for
-
-        return scope_for(queryset, request.user, self.view_perm, path_field="division_path")
 
     def lookup_allowed(self, lookup, value, request=None):
         return lookup == "object_id" or super().lookup_allowed(lookup, value, request)
