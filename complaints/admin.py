@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from villages import export_jobs
-from villages.admin_mixins import ReadOnlyAdminMixin
+from villages.admin_mixins import AuditHistoryMixin, ReadOnlyAdminMixin
 from villages.export_admin import submitted_message
 from villages.permissions import can
 from villages.workdays import missing_years
@@ -72,7 +72,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ComplaintAdmin(AuditHistoryMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "tracking_code",
         "deadline",
@@ -375,7 +375,7 @@ class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ComplaintCategory)
-class ComplaintCategoryAdmin(admin.ModelAdmin):
+class ComplaintCategoryAdmin(AuditHistoryMixin, admin.ModelAdmin):
     list_display = ("name", "service_code", "owning_level", "is_objection", "disclosure_category", "is_active")
     list_editable = ()
     search_fields = ("name", "service_code")
@@ -399,7 +399,7 @@ class ComplaintCategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(CountyClock)
-class CountyClockAdmin(admin.ModelAdmin):
+class CountyClockAdmin(AuditHistoryMixin, admin.ModelAdmin):
     list_display = (
         "county",
         "acceptance_days",
@@ -437,7 +437,7 @@ class CountyClockAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(AuditHistoryMixin, admin.ModelAdmin):
     list_display = ("name", "prefix", "created_by", "created_at", "last_used_at", "is_active")
     fields = ("name", "is_active")
 

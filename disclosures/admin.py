@@ -18,7 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from villages.admin_mixins import JurisdictionAdminMixin
+from villages.admin_mixins import AuditHistoryMixin, JurisdictionAdminMixin
 from villages.models import Division, Level
 from villages.permissions import can
 from villages.selectors import scope_for
@@ -36,6 +36,7 @@ from .models import (
     BulletinState,
     Category,
     Disclosure,
+    ImportJob,
     Kind,
     LedgerLine,
     Revision,
@@ -63,7 +64,7 @@ class CategoryForm(forms.ModelForm):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(AuditHistoryMixin, admin.ModelAdmin):
     form = CategoryForm
     list_display = ["name", "slug", "kind", "cadence", "objection_days", "retention_days", "review_chain", "is_active"]
     list_filter = ["kind", "cadence", "review_chain", "is_active"]
@@ -245,6 +246,10 @@ class DisclosureAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
     search_fields = ["title", "period", "division__name"]
     list_select_related = ["division", "category", "current_revision"]
     inlines = [RevisionInline]
+
+    def audit_related(self, request, obj):
+        """变更记录 of a disclosure tells its whole story: its revisions' and import jobs' events too."""
+        return [*obj.revisions.all(), *ImportJob.objects.filter(disclosure=obj)]
     actions = [
         *(_make_action(m.name, m.action_label, m.needs_reason) for m in ACTION_MOVES),
         _make_action(CORRECT, CORRECT_LABEL, True),

@@ -5,6 +5,9 @@ The world: county 测试县 with townships 一乡 (t1) and 二乡 (t2); t1 has v
 they are and where: ``clerk_v1`` is 甲村's clerk, ``reviewer_t1`` reviews 一乡.
 """
 
+import re
+from html.parser import HTMLParser
+
 import pytest
 
 from tests import factories as f
@@ -181,8 +184,52 @@ def admin_login(context, base, username, password="pw"):
 LATIN_ALLOWED = {
     "API", "PDF", "Excel", "XLSX", "xlsx", "CSV", "csv", "ID", "Open311", "JSON", "Atom", "RSS", "URL", "HTTP",
     "HTTPS", "Token", "WeChat", "Redoc", "Swagger", "OpenAPI", "SHA", "HMAC", "MAC", "TOTP", "KB", "MB", "GB",
+    "Open",  # Open311: the word rule stops at the digits
 }
-LATIN_WORD_JS = """() => (document.body.innerText.match(/[A-Za-z][A-Za-z_']{2,}/g) || [])"""
+# Text inside an element marked translate="no" (HTML's own mark for codes, hashes, file names) is not a label.
+LATIN_WORD_JS = """() => {
+  const kept = [...document.querySelectorAll('[translate="no"]')].map(el => [el, el.style.display]);
+  kept.forEach(([el]) => { el.style.display = 'none'; });
+  const text = document.body.innerText;
+  kept.forEach(([el, display]) => { el.style.display = display; });
+  return text.match(/[A-Za-z][A-Za-z_']{2,}/g) || [];
+}"""
+LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z_']{2,}")
+
+
+class _VisibleText(HTMLParser):
+    """The text a browser shows of an HTML page, roughly: no head, scripts, styles, hidden or translate="no" parts."""
+
+    SKIPPED_TAGS = {"head", "script", "style", "template", "noscript", "textarea"}
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.skipping = []  # one flag per open element: is it (or an ancestor) skipped?
+        self.chunks = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.VOID:
+            return
+        attrs = dict(attrs)
+        hidden = "hidden" in attrs or attrs.get("translate") == "no" or attrs.get("aria-hidden") == "true"
+        self.skipping.append(bool(self.skipping and self.skipping[-1]) or tag in self.SKIPPED_TAGS or hidden)
+
+    def handle_endtag(self, tag):
+        if tag not in self.VOID and self.skipping:
+            self.skipping.pop()
+
+    def handle_data(self, data):
+        if not (self.skipping and self.skipping[-1]):
+            self.chunks.append(data)
+
+
+def english_words_in_html(html, allow=()):
+    """What :func:`english_words` finds, read from a response's HTML (Django's test client, no browser)."""
+    parser = _VisibleText()
+    parser.feed(html)
+    allowed = LATIN_ALLOWED | set(allow)
+    return sorted({word for word in LATIN_WORD.findall(" ".join(parser.chunks)) if word not in allowed})
 
 
 def english_words(page, allow=()):

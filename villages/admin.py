@@ -9,7 +9,7 @@ from . import (
     audit_admin,  # noqa: F401  (registers the audit log's admin page)
     services,
 )
-from .admin_mixins import JurisdictionAdminMixin, scoped_division_choices
+from .admin_mixins import AuditHistoryMixin, JurisdictionAdminMixin, scoped_division_choices
 from .models import CalendarDay, Division, Membership, StaffRelative, VillageCadre
 from .permissions import can, divisions_with
 
@@ -129,7 +129,7 @@ class VillageCadreAdmin(ServiceWritesMixin, JurisdictionAdminMixin, admin.ModelA
 
 
 @admin.register(StaffRelative)
-class StaffRelativeAdmin(ServiceWritesMixin, admin.ModelAdmin):
+class StaffRelativeAdmin(AuditHistoryMixin, ServiceWritesMixin, admin.ModelAdmin):
     list_display = ("user", "relation", "name")
     search_fields = ("user__username", "name")
     exclude = ("person_key",)
@@ -156,7 +156,7 @@ class StaffRelativeAdmin(ServiceWritesMixin, admin.ModelAdmin):
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(ServiceWritesMixin, admin.ModelAdmin):
+class CalendarDayAdmin(AuditHistoryMixin, ServiceWritesMixin, admin.ModelAdmin):
     list_display = ("date", "is_workday", "note")
     list_filter = ("is_workday",)
     date_hierarchy = "date"
@@ -200,7 +200,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class StaffUserAdmin(UserAdmin):
+class StaffUserAdmin(AuditHistoryMixin, UserAdmin):
     """County admins manage staff accounts in their county; others see none."""
 
     list_display = ("username", "first_name", "is_active", "last_login")

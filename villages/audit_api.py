@@ -30,4 +30,4 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         queryset = AuditEvent.objects.select_related("content_type").order_by("-id")
-        return scope_for(queryset, self.request.user, self.required_perm)
+        return scope_for(queryset, self.request.user, self.required_perm, path_field="division_path")

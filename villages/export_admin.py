@@ -19,6 +19,7 @@ from sunshine.exports import CONTENT_TYPES, content_disposition
 from sunshine.storage import private_storage
 
 from . import export_jobs
+from .admin_mixins import AuditHistoryMixin
 from .models import ExportJob, ExportStatus
 
 
@@ -32,7 +33,7 @@ def submitted_message(row_count):
 
 
 @admin.register(ExportJob)
-class ExportJobAdmin(admin.ModelAdmin):
+class ExportJobAdmin(AuditHistoryMixin, admin.ModelAdmin):
     list_display = ("created_at", "title", "format", "status_display", "row_count", "finished_at")
     list_filter = ("status",)
     list_display_links = None

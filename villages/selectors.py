@@ -15,10 +15,11 @@ from .models import Division, Level
 from .permissions import divisions_with
 
 
-def scope_for(queryset, user, perm, field="division"):
+def scope_for(queryset, user, perm, field="division", path_field=None):
     """Restrict ``queryset`` to rows whose ``field`` lies in the user's jurisdiction for ``perm``.
 
-    ``field`` is the lookup path to a Division ("" when the queryset is of divisions).
+    ``field`` is the lookup path to a Division ("" when the queryset is of divisions); ``path_field`` names a
+    column that stores the division's path on the row itself (audit events), read instead of joining.
     Superusers see everything; users with no matching membership see nothing.
     """
     if user.is_superuser:
@@ -26,7 +27,10 @@ def scope_for(queryset, user, perm, field="division"):
     divisions = divisions_with(user, perm)
     if not divisions:
         return queryset.none()
-    lookup = f"{field}__path__startswith" if field else "path__startswith"
+    if path_field:
+        lookup = f"{path_field}__startswith"
+    else:
+        lookup = f"{field}__path__startswith" if field else "path__startswith"
     condition = Q()
     for division in divisions:
         condition |= Q(**{lookup: division.path})

@@ -102,6 +102,36 @@ LEGACY = {
 }
 
 
+# The kinds the audit log filters by (操作类别): each a label and the code prefixes (``<object>.``) it covers.
+# Every registered code falls in exactly one kind (a test checks).
+ACTION_KINDS = {
+    "disclosure": (_("公开与名单"), ("disclosure.", "revision.", "category.")),
+    "import": (_("名单导入"), ("roster_import.",)),
+    "complaint": (_("留言投诉"), ("complaint.", "complaint_category.", "complaint_clock.", "open311_key.")),
+    "account": (_("账户与登录"), ("auth.", "membership.")),
+    "division": (_("区划与人员"), ("division.", "cadre.", "relative.", "calendar_day.")),
+    "export": (_("导出"), ("export_job.",)),
+    "system": (_("审计系统"), ("audit.",)),
+}
+
+# Actions a resident takes without a staff account (intake, rating, reopening, asking for a new password):
+# an event of one of these with no staff actor was the resident's; any other event without one was the system's.
+RESIDENT_ACTIONS = frozenset(
+    {"complaint.submitted", "complaint.rated", "complaint.reopened", "complaint.secret_reissued"}
+)
+
+
+def action_kind(code):
+    """The key of ``ACTION_KINDS`` a code (legacy codes included) belongs to, or None."""
+    code = LEGACY.get(code, code)
+    return next((kind for kind, (_label, prefixes) in ACTION_KINDS.items() if code.startswith(prefixes)), None)
+
+
+def codes_of_kind(kind):
+    """Every code a kind covers: the registered ones and the legacy codes they replaced."""
+    return [code for code in [*ACTIONS, *LEGACY] if action_kind(code) == kind]
+
+
 class UnregisteredAction(ValueError):
     """A service tried to write an action code that is not in ``ACTIONS``."""
 

@@ -19,7 +19,7 @@ from sunshine.masking import mask_free_text, mask_values
 
 from .actions import check_action
 from .context import current_ip
-from .models import AuditEvent, AuditHead, AuditSeal
+from .models import AuditEvent, AuditHead, AuditSeal, division_paths
 from .signing import BulkSigner, event_mac_ok, seal_hash, signing_key, verifying_key
 
 GENESIS_HASH = "0" * 64
@@ -46,7 +46,7 @@ def diff(before, after):
     return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
 
 
-def _division_id_of(obj):
+def _division_of(obj):
     """The division an event is filed under, so inspectors see it in their jurisdiction.
 
     Read by duck typing (the project package imports no domain app): a division files under itself
@@ -55,10 +55,9 @@ def _division_id_of(obj):
     if obj is None:
         return None
     if hasattr(obj, "path") and hasattr(obj, "level"):
-        return obj.pk
+        return obj
     getter = getattr(obj, "jurisdiction", None)
-    division = (getter() if callable(getter) else getter) if getter is not None else getattr(obj, "division", None)
-    return division.pk if division is not None else None
+    return (getter() if callable(getter) else getter) if getter is not None else getattr(obj, "division", None)
 
 
 def _repr_of(obj, object_repr):
@@ -70,6 +69,7 @@ def _repr_of(obj, object_repr):
 def build_event(*, actor, action, obj=None, division=None, changes=None, reason="", data=None, object_repr=None):
     """An unsaved event; :func:`audit_record` saves one, bulk paths save many."""
     actor_id = getattr(actor, "pk", None) if actor is not None else None
+    division = division if division is not None else _division_of(obj)
     return AuditEvent(
         created_at=timezone.now(),
         actor_id=actor_id,
@@ -78,7 +78,8 @@ def build_event(*, actor, action, obj=None, division=None, changes=None, reason=
         content_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
         object_id=str(obj.pk) if obj is not None else "",
         object_repr=mask_free_text(_repr_of(obj, object_repr))[:200],
-        division_id=division.pk if division is not None else _division_id_of(obj),
+        division_id=division.pk if division is not None else None,
+        division_path=division.path if division is not None else "",
         changes=mask_values(_jsonable(changes)),
         reason=mask_free_text(reason or ""),
         ip=current_ip.get(),
@@ -118,7 +119,8 @@ ROW_FIELDS = (
 
 
 def audit_record_rows(rows):
-    """Fast bulk path for ticks that write 100,000 events: ``rows`` are dicts of :data:`ROW_FIELDS`.
+    """Fast bulk path for ticks that write 100,000 events: ``rows`` are dicts of :data:`ROW_FIELDS`
+    (``division_path`` may be given too; otherwise it is looked up, one query for all rows).
 
     No model instances: each row is signed from its values (:class:`BulkSigner`) and, on
     PostgreSQL, sent with COPY (elsewhere with ``bulk_create``). Values must already be what the
@@ -127,12 +129,16 @@ def audit_record_rows(rows):
     """
     for row in rows:
         check_action(row["action"])
+    paths = division_paths(row["division_id"] for row in rows if not row.get("division_path"))
+    for row in rows:
+        if not row.get("division_path"):
+            row["division_path"] = paths.get(row["division_id"], "")
     if connection.vendor != "postgresql":
         AuditEvent.objects.bulk_create([AuditEvent(**row) for row in rows], batch_size=1000)  # signs each as it inserts
         return len(rows)
     signer = BulkSigner()
     encoded_rows = [signer.sign(row) for row in rows]
-    columns = (*ROW_FIELDS, "key_id", "mac")
+    columns = (*ROW_FIELDS, "division_path", "key_id", "mac")
     changes_at, data_at = columns.index("changes"), columns.index("data")
     with connection.cursor() as cursor:
         copy_sql = f"COPY {AuditEvent._meta.db_table} ({', '.join(columns)}) FROM STDIN"
@@ -251,6 +257,8 @@ def _check_seal(report, seal, event):
         report.problems.append(f"event #{event_id} (seal #{seq}) was deleted")
     elif not event_mac_ok(event):
         report.problems.append(f"event #{event_id} (seal #{seq}) was altered after it was sealed (MAC does not verify)")
+    if event is not None and event.division_path and not event.division_path.endswith(f"/{event.division_id}/"):
+        report.problems.append(f"event #{event_id} (seal #{seq}) is filed under a division path that is not its own")
     if stored_prev != report.head_hash:
         report.problems.append(f"event #{event_id} (seal #{seq}): link to the previous event was altered")
     key = verifying_key(key_id)
