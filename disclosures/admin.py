@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,7 +23,7 @@ from villages.models import Division, Level
 from villages.permissions import can
 from villages.selectors import scope_for
 
-from . import selectors, services, validators
+from . import review_admin, selectors, services, validators
 from .calendar import obligations
 from .models import (
     CLOSED_REVISION_STATES,
@@ -363,12 +363,22 @@ class DisclosureAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
         extra_context = {
             **(extra_context or {}),
             "moves": moves,
+            "leads": review_admin.leads_panel(request, obj) if obj is not None else None,
+            # the buttons post to the changelist with the filters it was opened from, so they survive the move
+            "changelist_query": request.GET.get("_changelist_filters", ""),
             "show_save": False,
             "show_save_and_continue": False,
             "show_save_and_add_another": False,
             "show_delete": False,
         }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        acknowledge = self.admin_site.admin_view(review_admin.acknowledge_lead_view)
+        return [
+            path("<int:pk>/acknowledge-lead/", acknowledge, name="disclosures_disclosure_acknowledge_lead"),
+            *super().get_urls(),
+        ]
 
     def changelist_view(self, request, extra_context=None):
         villages = scope_for(Division.objects.filter(level=Level.VILLAGE), request.user, self.view_perm, "")

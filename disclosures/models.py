@@ -170,6 +170,8 @@ class Move:
     needs_reason: bool = False
     handler: str | None = None
     notifies: str | None = None  # the role e-mailed after commit (whoever acts next)
+    # Names a check in ``disclosures.services.MOVE_PRECONDITIONS`` that may refuse the move (open leads).
+    precondition: str | None = None
 
     def allowed_from(self, state, chain=None):
         sources = self.sources.get(chain, ()) if isinstance(self.sources, dict) else self.sources
@@ -208,11 +210,12 @@ MOVES = {
              handler="submit", notifies=Role.TOWNSHIP_REVIEWER),
         Move(name="approve_township", on=ON_REVISION, sources=dict.fromkeys(_BOTH, (_R.SUBMITTED,)),
              target=_R.TOWNSHIP_APPROVED, perm="disclosure.approve_township", label=_("乡镇审核通过"),
-             audit_action="disclosure.township_approved", notifies=Role.TOWNSHIP_DISCIPLINE),
+             audit_action="disclosure.township_approved", notifies=Role.TOWNSHIP_DISCIPLINE,
+             precondition="leads_acknowledged"),
         Move(name="approve_discipline", on=ON_REVISION,
              sources={ReviewChain.REVIEWER_AND_DISCIPLINE: (_R.TOWNSHIP_APPROVED,)},
              target=_R.DISCIPLINE_APPROVED, perm="disclosure.approve_discipline", label=_("纪委审核通过"),
-             audit_action="disclosure.discipline_approved"),
+             audit_action="disclosure.discipline_approved", precondition="leads_acknowledged"),
         Move(name="publish", on=ON_REVISION,
              sources={ReviewChain.REVIEWER_AND_DISCIPLINE: (_R.DISCIPLINE_APPROVED,),
                       ReviewChain.REVIEWER_ONLY: (_R.TOWNSHIP_APPROVED,)},
@@ -327,6 +330,40 @@ class RosterEntry(RevisionContent):
 
     def __str__(self):
         return self.name
+
+
+class LeadAcknowledgement(models.Model):
+    """A reviewer's note on one anomaly lead of a revision under review (``disclosures.leads``).
+
+    Kept per review step (``move``: the township reviewer's and the discipline office's approvals each need
+    their own), so a later step sees who checked what before it. ``lead_key`` identifies the lead within the
+    revision without holding an ID number (a hash of the kind and the person's match key); ``subject`` is the
+    name and masked ID as the reviewer saw them. Written only by ``services.lead_acknowledge``.
+    """
+
+    revision = models.ForeignKey(
+        Revision, verbose_name=_("版本"), on_delete=models.CASCADE, related_name="lead_acknowledgements"
+    )
+    move = models.CharField(_("审核环节"), max_length=32)
+    lead_key = models.CharField(max_length=64)
+    kind = models.CharField(_("线索类型"), max_length=32)
+    subject = models.CharField(_("对象"), max_length=120)
+    note = models.TextField(_("核实说明"))
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("核实人"), on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(_("核实时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("线索核实记录")
+        verbose_name_plural = _("线索核实记录")
+        ordering = ["revision", "acknowledged_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["revision", "move", "lead_key"], name="lead_ack_unique_per_step")
+        ]
+
+    def __str__(self):
+        return f"{self.subject}: {self.note[:40]}"
 
 
 class LedgerLine(RevisionContent):
