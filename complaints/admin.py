@@ -127,6 +127,10 @@ class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return selectors.staff_queue(request.user)
 
+    def get_ordering(self, request):
+        """The queue's order, not the model's default (which would put old closed cases first)."""
+        return selectors.QUEUE_ORDER
+
     def has_module_permission(self, request):
         return can(request.user, "complaint.view")
 

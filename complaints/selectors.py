@@ -31,18 +31,14 @@ def complaints_visible_to(user, perm="complaint.view", queryset=None):
     return queryset.filter(condition)
 
 
+# The staff queue's order: running clocks first (``queue_rank`` 0), earliest deadline first, so the overdue ones
+# lead; answered, rejected and closed ones last. ``complaint_queue_idx`` holds exactly this order.
+QUEUE_ORDER = ("queue_rank", "due_at", "-submitted_at", "-id")
+
+
 def staff_queue(user):
     """The user's work: visible complaints, open ones first, overdue (earliest deadline) first."""
-    from django.db.models import Case, IntegerField, Value, When
-
-    return (
-        complaints_visible_to(user)
-        .select_related("category", "village", "division")
-        .annotate(
-            open_rank=Case(When(status__in=OPEN_STATES, then=Value(0)), default=Value(1), output_field=IntegerField())
-        )
-        .order_by("open_rank", "due_at", "-submitted_at")
-    )
+    return complaints_visible_to(user).select_related("category", "village", "division").order_by(*QUEUE_ORDER)
 
 
 def unresolved_objection_disclosure_ids(disclosure_ids):
