@@ -2,7 +2,7 @@
 
 from django.db.models import Count, Q
 
-from villages.models import Level
+from villages.models import Division, Level
 from villages.permissions import divisions_with
 
 from .models import OPEN_STATES, Complaint, Status
@@ -22,7 +22,9 @@ def complaints_visible_to(user, perm="complaint.view", queryset=None):
         return queryset.none()
     condition = Q()
     for division in divisions:
-        within = Q(division__path__startswith=division.path)
+        # ``division_id IN (the subtree's ids)``, not a join on the path: the database then starts from the few
+        # divisions of a village or township (the division_id index) instead of walking every complaint.
+        within = Q(division_id__in=Division.objects.filter(path__startswith=division.path).values("id"))
         if division.level == Level.VILLAGE:
             within &= Q(concerns_cadres=False, concerns_township_staff=False)
         elif division.level == Level.TOWNSHIP:
