@@ -87,6 +87,12 @@ class Status(models.TextChoices):
     TAKEN_DOWN = "taken_down", _("已撤下")
 
 
+# Before the first publication: the disclosure is still someone's work (the clerk's or a reviewer's).
+UNPUBLISHED_STATUSES = (
+    Status.DRAFT, Status.SUBMITTED, Status.TOWNSHIP_APPROVED, Status.DISCIPLINE_APPROVED, Status.RETURNED,
+)  # fmt: skip
+
+
 class Disclosure(models.Model):
     division = models.ForeignKey(
         Division, verbose_name=_("村/乡镇"), on_delete=models.PROTECT, related_name="disclosures"
@@ -122,11 +128,28 @@ class Disclosure(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # When it is due (its period's end plus the grace days, ``calendar.due_on``); None for per-event categories.
+    due_on = models.DateField(_("应公开日期"), null=True, blank=True)
+    # The review queue's first sort key: 0 until the first publication (draft, in review, returned), 1 once public
+    # or taken down. Stored by the database from ``status``, so no writer can forget it (``disclosure_queue_idx``).
+    queue_rank = models.GeneratedField(
+        expression=models.Case(
+            models.When(status__in=[s.value for s in UNPUBLISHED_STATUSES], then=models.Value(0)),
+            default=models.Value(1),
+        ),
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+        verbose_name=_("队列顺序"),
+    )
 
     class Meta:
         verbose_name = _("公开事项")
         verbose_name_plural = _("公开事项")
         ordering = ["-period", "category__sort_order", "division__path"]
+        indexes = [
+            # The review queue's order (disclosures.admin QUEUE_ORDER): unpublished first, earliest due date first.
+            models.Index(fields=["queue_rank", "due_on", "-period", "-id"], name="disclosure_queue_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["division", "category", "period", "phase"], name="disclosure_unique_period")
         ]

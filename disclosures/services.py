@@ -30,6 +30,7 @@ from villages.models import Level, Role
 from villages.permissions import can
 
 from .bulletin import forget_bulletins
+from .calendar import due_on
 from .diffs import revision_diff
 from .entry_writers import model_writer
 from .leads import leads_for, revision_leads
@@ -157,8 +158,9 @@ def _create_disclosure(actor, slot, *, title, pre_disclosure):
     try:
         with transaction.atomic():
             disclosure = Disclosure.objects.create(
-                **slot, title=title, created_by=actor, status=Status.DRAFT, pre_disclosure=pre_disclosure
-            )
+                **slot, title=title, created_by=actor, status=Status.DRAFT, pre_disclosure=pre_disclosure,
+                due_on=due_on(category, period),
+            )  # fmt: skip
     except IntegrityError:
         return Disclosure.objects.select_for_update(of=("self",)).get(**slot)
     audit_record(
