@@ -21,6 +21,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from sunshine.times import local_minute
 from villages import export_jobs
 from villages.admin_mixins import ReadOnlyAdminMixin
 from villages.export_admin import submitted_message
@@ -43,6 +44,13 @@ def _photo_thumbnails(photos):
         '<a href="{}" target="_blank"><img src="{}" alt="" class="sv-thumb"></a>',
         ((reverse("complaints:photo", args=[p.pk]), reverse("complaints:photo", args=[p.pk])) for p in photos),
     )
+
+
+def _kept_filters(request):
+    """``?_changelist_filters=…`` when the page was opened from a filtered queue: carried through a move's page so
+    the handler lands back on the same filtered, searched and paged list."""
+    kept = request.GET.get("_changelist_filters")
+    return "?" + QueryDict.fromkeys(["_changelist_filters"], kept, mutable=True).urlencode() if kept else ""
 
 
 def _staff_move(name):
@@ -81,7 +89,7 @@ class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "village",
         "division",
         "handler_role",
-        "submitted_at",
+        "submitted",
     )
     list_filter = (OverdueFilter, "status", "level", "category", "channel")
     search_fields = ("tracking_code",)
@@ -150,6 +158,10 @@ class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return format_html('<strong class="sv-late">{} {}</strong>', _("已逾期"), text)
         return text
 
+    @admin.display(description=gettext_lazy("提交时间"), ordering="submitted_at")
+    def submitted(self, obj):
+        return local_minute(obj.submitted_at)
+
     @admin.display(description=gettext_lazy("留言人"))
     def identity_display(self, obj):
         """Never the name or phone itself: the handler and the county's inspectors get the logged reveal."""
@@ -189,9 +201,11 @@ class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("办理"))
     def moves_display(self, obj):
         """One button per move the viewer may take on this complaint now (from the move table)."""
-        user = _request.get().user
+        request = _request.get()
+        user = request.user
+        keep = _kept_filters(request)
         links = [
-            (reverse("admin:complaints_complaint_move", args=[obj.pk, move.name]), move.label)
+            (reverse("admin:complaints_complaint_move", args=[obj.pk, move.name]) + keep, move.label)
             for move in available_moves(obj, user)
         ]
         if not links:
@@ -287,6 +301,10 @@ class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     return redirect("admin:complaints_complaint_change", obj.pk)
             else:
                 messages.success(request, _("已%(move)s：%(code)s") % {"move": move.label, "code": obj.tracking_code})
+                if "_changelist_filters" in request.GET:  # back to the queue as it was filtered, searched and paged
+                    return redirect(
+                        reverse("admin:complaints_complaint_changelist") + "?" + request.GET["_changelist_filters"]
+                    )
                 return redirect("admin:complaints_complaint_change", obj.pk)
         context = {
             **self.admin_site.each_context(request),
