@@ -46,6 +46,17 @@ def _photo_thumbnails(photos):
     )
 
 
+# Events a resident makes without an account (filing, rating); other events without an actor are the system's.
+FILER_ACTIONS = {"complaint.submitted", "complaint.rated", "complaint.reopened"}
+
+
+def _who(event):
+    """Who acted, as the timeline says it: the staff member's name, 留言人 or 系统 (never the raw "system")."""
+    if event.actor_id is not None:
+        return event.actor_label
+    return _("留言人") if event.action in FILER_ACTIONS else _("系统")
+
+
 def _kept_filters(request):
     """``?_changelist_filters=…`` when the page was opened from a filtered queue: carried through a move's page so
     the handler lands back on the same filtered, searched and paged list."""
@@ -218,7 +229,7 @@ class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             (
                 timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M"),
                 EVENT_LABELS.get(e.action, e.action),
-                e.actor_label,
+                _who(e),
                 e.reason,
             )
             for e in selectors.timeline(obj)

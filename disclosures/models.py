@@ -121,8 +121,8 @@ class Disclosure(models.Model):
         related_name="post_disclosures",
     )
     first_published_at = models.DateTimeField(_("首次公开"), null=True, blank=True)
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    taken_down_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    taken_down_at = models.DateTimeField(_("撤下时间"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
