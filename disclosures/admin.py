@@ -380,9 +380,10 @@ class DisclosureAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
-        moves = []
+        moves, revision = [], None
         if obj is not None:  # only what this user may do to this disclosure now
-            available = services.available_moves(obj, request.user)
+            revision = services.working_revision(obj)
+            available = services.available_moves(obj, request.user, revision=revision)
             moves = [(f"act_{m.name}", m.action_label, m.needs_reason) for m in available]
             if services.correction_available(obj, request.user):
                 moves.append((f"act_{CORRECT}", CORRECT_LABEL, True))
@@ -391,7 +392,7 @@ class DisclosureAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
         extra_context = {
             **(extra_context or {}),
             "moves": moves,
-            "leads": review_admin.leads_panel(request, obj) if obj is not None else None,
+            "leads": review_admin.leads_panel(request, obj, revision) if obj is not None else None,
             # the buttons post to the changelist with the filters it was opened from, so they survive the move
             "changelist_query": request.GET.get("_changelist_filters", ""),
             "show_save": False,

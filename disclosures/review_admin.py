@@ -23,15 +23,17 @@ from .leads import revision_leads
 from .models import CLOSED_REVISION_STATES, EDITABLE_REVISION_STATES, MOVES, Disclosure, LeadAcknowledgement
 
 
-def leads_panel(request, disclosure):
-    """The panel's context for ``disclosure``'s revision under review, or None when there is nothing to show."""
+def leads_panel(request, disclosure, revision):
+    """The panel's context for ``disclosure``'s working ``revision`` under review, or None when there is nothing to
+    show. Leads already computed for the page's buttons (``services.open_leads``) are reused."""
     if not can(request.user, selectors.ANOMALY_PERM, disclosure.division):
         return None
-    revision = services.working_revision(disclosure)
     if revision is None or revision.state in EDITABLE_REVISION_STATES or revision.state in CLOSED_REVISION_STATES:
         return None
     revision.disclosure = disclosure
-    leads = revision_leads(revision)
+    leads = getattr(revision, "_leads", None)
+    if leads is None:
+        leads = revision._leads = revision_leads(revision)
     acks = list(LeadAcknowledgement.objects.filter(revision=revision).select_related("acknowledged_by"))
     move = services.pending_review_move(revision)
     may_acknowledge = move is not None and can(request.user, move.perm, disclosure.division)

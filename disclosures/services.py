@@ -501,8 +501,8 @@ def _acknowledged_keys(revision, move):
 def open_leads(revision, move):
     """The leads of ``revision`` nobody has acknowledged yet for ``move`` (an approval)."""
     leads = getattr(revision, "_leads", None)
-    if leads is None:
-        leads = revision_leads(revision)
+    if leads is None:  # kept on the instance: the page's buttons and its leads panel ask for the same revision
+        leads = revision._leads = revision_leads(revision)
     if not leads:
         return []
     done = _acknowledged_keys(revision, move)
