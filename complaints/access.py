@@ -1,8 +1,10 @@
 """Who may see a complaint's private parts: its photos and the filer's contact details.
 
-The handler (the membership with the complaint's handler role at its handling division, see
-``routing.can_handle``) sees them. A county inspector sees them only after the logged reveal
-(``complaint.identity_revealed``, with a reason), which also covers the photos: the reveal is
+The filer's name, phone and e-mail are shown to nobody without the logged reveal (``complaint.identity_revealed``,
+with a reason), at every level: the handler (the membership with the complaint's handler role at its handling
+division, see ``routing.can_handle``) and the county's inspectors may make it, so an inspector handling a complaint
+escalated to the county reveals it like any other. Photos and the reported location stay visible to the handler
+(they are what the handler works from); a county inspector sees them only after the reveal, which is
 remembered in the inspector's session, so the photo URLs the reveal page shows answer for that
 session only (a staff session ends after a working day, see ``STAFF_SESSION_HOURS``). Everyone else
 who may see the complaint (supervisors above, county admins) sees its text and state only.
@@ -16,7 +18,8 @@ REVEALED_SESSION_KEY = "complaints_revealed"
 
 
 def may_reveal(user, complaint):
-    return can(user, "complaint.reveal_identity", complaint)
+    """Who may make the logged reveal: the county's inspectors and whoever handles the complaint now."""
+    return can(user, "complaint.reveal_identity", complaint) or can_handle(user, complaint)
 
 
 def revealed_in_session(request, complaint):
@@ -29,7 +32,7 @@ def may_see_private(request, complaint):
     user = request.user
     if can_handle(user, complaint):
         return True
-    return may_reveal(user, complaint) and revealed_in_session(request, complaint)
+    return can(user, "complaint.reveal_identity", complaint) and revealed_in_session(request, complaint)
 
 
 def remember_reveal(request, complaint):

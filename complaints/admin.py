@@ -21,6 +21,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from sunshine.times import local_minute
 from villages import export_jobs
 from villages.admin_mixins import AuditHistoryMixin, ReadOnlyAdminMixin
 from villages.export_admin import submitted_message
@@ -43,6 +44,24 @@ def _photo_thumbnails(photos):
         '<a href="{}" target="_blank"><img src="{}" alt="" class="sv-thumb"></a>',
         ((reverse("complaints:photo", args=[p.pk]), reverse("complaints:photo", args=[p.pk])) for p in photos),
     )
+
+
+# Events a resident makes without an account (filing, rating); other events without an actor are the system's.
+FILER_ACTIONS = {"complaint.submitted", "complaint.rated", "complaint.reopened"}
+
+
+def _who(event):
+    """Who acted, as the timeline says it: the staff member's name, 留言人 or 系统 (never the raw "system")."""
+    if event.actor_id is not None:
+        return event.actor_label
+    return _("留言人") if event.action in FILER_ACTIONS else _("系统")
+
+
+def _kept_filters(request):
+    """``?_changelist_filters=…`` when the page was opened from a filtered queue: carried through a move's page so
+    the handler lands back on the same filtered, searched and paged list."""
+    kept = request.GET.get("_changelist_filters")
+    return "?" + QueryDict.fromkeys(["_changelist_filters"], kept, mutable=True).urlencode() if kept else ""
 
 
 def _staff_move(name):
@@ -81,11 +100,12 @@ class ComplaintAdmin(AuditHistoryMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         "village",
         "division",
         "handler_role",
-        "submitted_at",
+        "submitted",
     )
     list_filter = (OverdueFilter, "status", "level", "category", "channel")
     search_fields = ("tracking_code",)
     list_per_page = 50
+    show_full_result_count = False  # one COUNT over the jurisdiction per page, not two
     actions = ["export_xlsx"]
     fields = (
         "tracking_code",
@@ -127,6 +147,10 @@ class ComplaintAdmin(AuditHistoryMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return selectors.staff_queue(request.user)
 
+    def get_ordering(self, request):
+        """The queue's order, not the model's default (which would put old closed cases first)."""
+        return selectors.QUEUE_ORDER
+
     def has_module_permission(self, request):
         return can(request.user, "complaint.view")
 
@@ -146,20 +170,20 @@ class ComplaintAdmin(AuditHistoryMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
             return format_html('<strong class="sv-late">{} {}</strong>', _("已逾期"), text)
         return text
 
+    @admin.display(description=gettext_lazy("提交时间"), ordering="submitted_at")
+    def submitted(self, obj):
+        return local_minute(obj.submitted_at)
+
     @admin.display(description=gettext_lazy("留言人"))
     def identity_display(self, obj):
+        """Never the name or phone itself: the handler and the county's inspectors get the logged reveal."""
         request = _request.get()
-        if services.can_handle(request.user, obj):
-            identity = services.complaint_identity(complaint=obj, actor=request.user)
-            if not any(identity.values()):
-                return _("匿名")
-            return " · ".join(v for v in identity.values() if v)
         if obj.anonymous:
             return _("匿名")
         if may_reveal(request.user, obj):
             url = reverse("admin:complaints_complaint_reveal", args=[obj.pk])
-            return format_html('<a href="{}">{}</a>', url, _("查看身份和照片（需填写理由，将记录在案）"))
-        return _("仅办理人可见")
+            return format_html('<a href="{}">{}</a>', url, _("查看身份（需填写理由，将记录在案）"))
+        return _("仅办理人和县纪检监察人员填写理由后可查看")
 
     @admin.display(description=gettext_lazy("报告位置"))
     def location_display(self, obj):
@@ -189,9 +213,11 @@ class ComplaintAdmin(AuditHistoryMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("办理"))
     def moves_display(self, obj):
         """One button per move the viewer may take on this complaint now (from the move table)."""
-        user = _request.get().user
+        request = _request.get()
+        user = request.user
+        keep = _kept_filters(request)
         links = [
-            (reverse("admin:complaints_complaint_move", args=[obj.pk, move.name]), move.label)
+            (reverse("admin:complaints_complaint_move", args=[obj.pk, move.name]) + keep, move.label)
             for move in available_moves(obj, user)
         ]
         if not links:
@@ -204,7 +230,7 @@ class ComplaintAdmin(AuditHistoryMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
             (
                 timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M"),
                 EVENT_LABELS.get(e.action, e.action),
-                e.actor_label,
+                _who(e),
                 e.reason,
             )
             for e in selectors.timeline(obj)
@@ -287,6 +313,10 @@ class ComplaintAdmin(AuditHistoryMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
                     return redirect("admin:complaints_complaint_change", obj.pk)
             else:
                 messages.success(request, _("已%(move)s：%(code)s") % {"move": move.label, "code": obj.tracking_code})
+                if "_changelist_filters" in request.GET:  # back to the queue as it was filtered, searched and paged
+                    return redirect(
+                        reverse("admin:complaints_complaint_changelist") + "?" + request.GET["_changelist_filters"]
+                    )
                 return redirect("admin:complaints_complaint_change", obj.pk)
         context = {
             **self.admin_site.each_context(request),

@@ -407,6 +407,17 @@ class Complaint(models.Model):
     # a resubmission of the filer's own form can show it again; cleared when the secret is re-issued.
     intake_secret_box = models.TextField(blank=True, default="", editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # The staff queue's first sort key: 0 while the clock runs (submitted, accepted, in progress), 1 once answered,
+    # rejected or closed. Computed and stored by the database from ``status``, so no writer (the moves, the
+    # tick's bulk SQL, an import) can forget it; ``complaint_queue_idx`` serves the queue's whole order from it.
+    queue_rank = models.GeneratedField(
+        expression=models.Case(
+            models.When(status__in=OPEN_STATES, then=models.Value(0)), default=models.Value(1)
+        ),
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+        verbose_name=_("队列顺序"),
+    )
 
     class Meta:
         verbose_name = _("留言投诉")
@@ -417,6 +428,8 @@ class Complaint(models.Model):
         # a UniqueConstraint instead of unique=True spares PostgreSQL a second, LIKE-only index.
         indexes = [
             models.Index(fields=["status", "due_at"]),
+            # The queue's order (complaints.selectors.QUEUE_ORDER): open first, earliest deadline (so overdue) first.
+            models.Index(fields=["queue_rank", "due_at", "-submitted_at", "-id"], name="complaint_queue_idx"),
             models.Index(
                 fields=["village", "closed_at"],
                 condition=models.Q(status="closed"),

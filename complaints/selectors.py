@@ -2,7 +2,7 @@
 
 from django.db.models import Count, Q
 
-from villages.models import Level
+from villages.models import Division, Level
 from villages.permissions import divisions_with
 
 from .models import OPEN_STATES, Complaint, Status
@@ -22,27 +22,27 @@ def complaints_visible_to(user, perm="complaint.view", queryset=None):
         return queryset.none()
     condition = Q()
     for division in divisions:
-        within = Q(division__path__startswith=division.path)
+        # ``division_id IN (the subtree's ids)``, not a join on the path: the database then starts from the few
+        # divisions of a township (the division_id index) instead of walking every complaint. Complaints sit only
+        # at a village, a township or a county (``LEVEL_ORDER``), so a village's subtree is the village itself: an
+        # equality the planner estimates right (the path's LIKE made it expect 30 divisions and scan the table).
+        within = Q(division_id__in=Division.objects.filter(path__startswith=division.path).values("id"))
         if division.level == Level.VILLAGE:
-            within &= Q(concerns_cadres=False, concerns_township_staff=False)
+            within = Q(division_id=division.pk, concerns_cadres=False, concerns_township_staff=False)
         elif division.level == Level.TOWNSHIP:
             within &= Q(concerns_township_staff=False)
         condition |= within
     return queryset.filter(condition)
 
 
+# The staff queue's order: running clocks first (``queue_rank`` 0), earliest deadline first, so the overdue ones
+# lead; answered, rejected and closed ones last. ``complaint_queue_idx`` holds exactly this order.
+QUEUE_ORDER = ("queue_rank", "due_at", "-submitted_at", "-id")
+
+
 def staff_queue(user):
     """The user's work: visible complaints, open ones first, overdue (earliest deadline) first."""
-    from django.db.models import Case, IntegerField, Value, When
-
-    return (
-        complaints_visible_to(user)
-        .select_related("category", "village", "division")
-        .annotate(
-            open_rank=Case(When(status__in=OPEN_STATES, then=Value(0)), default=Value(1), output_field=IntegerField())
-        )
-        .order_by("open_rank", "due_at", "-submitted_at")
-    )
+    return complaints_visible_to(user).select_related("category", "village", "division").order_by(*QUEUE_ORDER)
 
 
 def unresolved_objection_disclosure_ids(disclosure_ids):

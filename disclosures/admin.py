@@ -13,17 +13,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from sunshine.times import local_minute
 from villages.admin_mixins import AuditHistoryMixin, JurisdictionAdminMixin
 from villages.models import Division, Level
 from villages.permissions import can
 from villages.selectors import scope_for
 
-from . import selectors, services, validators
+from . import review_admin, selectors, services, validators
 from .admin_paging import PagedInlineFormSet, paged_formset, requested_page, rows_pager
 from .calendar import obligations
 from .models import (
@@ -31,6 +33,7 @@ from .models import (
     MOVES,
     PUBLIC_ROSTER_FIELDS,
     PUBLIC_STATUSES,
+    UNPUBLISHED_STATUSES,
     Attachment,
     Bulletin,
     BulletinState,
@@ -45,6 +48,9 @@ from .models import (
 from .views import disclosure_url
 
 CATEGORY_FIELDS = services.CATEGORY_FIELDS
+# The disclosure queue: unpublished first (queue_rank 0), earliest due date first, so the overdue lead; served by
+# ``disclosure_queue_idx``. The model's default ordering (period, category, village) is for the public pages.
+QUEUE_ORDER = ("queue_rank", "due_on", "-period", "-id")
 
 
 class CategoryForm(forms.ModelForm):
@@ -190,7 +196,7 @@ class RevisionFigures:
 
 class RevisionInline(RevisionFigures, admin.TabularInline):
     model = Revision
-    fields = ["link", "state", "reason", "author", "submitted", "published_at", "count", "total", "bulletin_state"]
+    fields = ["link", "state", "reason", "author", "submitted", "published", "count", "total", "bulletin_state"]
     readonly_fields = fields
 
     @admin.display(description=gettext_lazy("公示栏 PDF"))
@@ -213,7 +219,11 @@ class RevisionInline(RevisionFigures, admin.TabularInline):
 
     @admin.display(description=gettext_lazy("提交时间"))
     def submitted(self, obj):
-        return obj.submitted_at
+        return local_minute(obj.submitted_at)
+
+    @admin.display(description=gettext_lazy("公开时间"))
+    def published(self, obj):
+        return local_minute(obj.published_at)
 
     extra = 0
     can_delete = False
@@ -240,7 +250,7 @@ class DisclosureAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
     view_perm = "disclosure.view"
     change_perm = "disclosure.edit"
     add_perm = "disclosure.edit"
-    list_display = ["period", "division", "category", "phase", "status", "objection_ends_at", "version"]
+    list_display = ["period", "division", "category", "phase", "status", "deadline", "objection_ends", "version"]
     list_display_links = ["period"]
     list_filter = ["status", "phase", "category"]
     search_fields = ["title", "period", "division__name"]
@@ -260,6 +270,24 @@ class DisclosureAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
         "first_published_at", "confirmed_at", "taken_down_at", "working", "public_link",
     ]  # fmt: skip
     form = DisclosureAddForm
+
+    @admin.display(description=gettext_lazy("应公开日期"), ordering="due_on")
+    def deadline(self, obj):
+        """The due date, flagged 已逾期 while it is past and the disclosure is still unpublished."""
+        if obj.due_on is None:
+            return "—"
+        text = obj.due_on.strftime("%Y-%m-%d")
+        if obj.status in UNPUBLISHED_STATUSES and obj.due_on < timezone.localdate():
+            return format_html('<strong class="sv-late">{} {}</strong>', _("已逾期"), text)
+        return text
+
+    @admin.display(description=gettext_lazy("公示截止"), ordering="objection_ends_at")
+    def objection_ends(self, obj):
+        return local_minute(obj.objection_ends_at)
+
+    def get_ordering(self, request):
+        """The queue's order, not the model's default: unpublished first, earliest due date (so overdue) first."""
+        return QUEUE_ORDER
 
     @admin.display(description=gettext_lazy("公开版本"))
     def version(self, obj):
@@ -358,9 +386,10 @@ class DisclosureAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
-        moves = []
+        moves, revision = [], None
         if obj is not None:  # only what this user may do to this disclosure now
-            available = services.available_moves(obj, request.user)
+            revision = services.working_revision(obj)
+            available = services.available_moves(obj, request.user, revision=revision)
             moves = [(f"act_{m.name}", m.action_label, m.needs_reason) for m in available]
             if services.correction_available(obj, request.user):
                 moves.append((f"act_{CORRECT}", CORRECT_LABEL, True))
@@ -369,12 +398,22 @@ class DisclosureAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
         extra_context = {
             **(extra_context or {}),
             "moves": moves,
+            "leads": review_admin.leads_panel(request, obj, revision) if obj is not None else None,
+            # the buttons post to the changelist with the filters it was opened from, so they survive the move
+            "changelist_query": request.GET.get("_changelist_filters", ""),
             "show_save": False,
             "show_save_and_continue": False,
             "show_save_and_add_another": False,
             "show_delete": False,
         }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        acknowledge = self.admin_site.admin_view(review_admin.acknowledge_lead_view)
+        return [
+            path("<int:pk>/acknowledge-lead/", acknowledge, name="disclosures_disclosure_acknowledge_lead"),
+            *super().get_urls(),
+        ]
 
     def changelist_view(self, request, extra_context=None):
         villages = scope_for(Division.objects.filter(level=Level.VILLAGE), request.user, self.view_perm, "")

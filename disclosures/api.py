@@ -141,6 +141,18 @@ class StaffDisclosureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
         )
         return scope_for(queryset, self.request.user, self.required_perm)
 
+    def paginate_queryset(self, queryset):
+        """The page, with the anomaly leads of its revisions under review computed at once: each row's
+        ``moves`` leaves out an approval whose leads are not acknowledged, in a fixed number of queries."""
+        page = super().paginate_queryset(queryset)
+        working = []
+        for disclosure in page if page is not None else []:
+            for revision in disclosure.open_revisions[:1]:
+                revision.disclosure = disclosure
+                working.append(revision)
+        services.prefetch_open_leads(working)
+        return page
+
     @extend_schema(request=DraftCreateSerializer, responses=StaffDisclosureSerializer)
     def create(self, request):
         """Open (or reopen) the draft for a village, category, period and phase."""

@@ -52,6 +52,23 @@ def ended_periods(cadence, today):
     return result
 
 
+def due_on(category, period):
+    """The date a disclosure of ``category`` for ``period`` is due (its period's end plus the grace days), or None
+    for per-event categories and period keys that do not fit the cadence. The review queues sort by it."""
+    grace = dt.timedelta(days=grace_days())
+    try:
+        if category.cadence == Cadence.MONTHLY and len(period) == 7:
+            start = dt.date(int(period[:4]), int(period[5:7]), 1)
+            return _month_start(start.year, start.month + 1) + grace
+        if category.cadence == Cadence.QUARTERLY and len(period) == 7 and period[5] == "Q":
+            return _month_start(int(period[:4]), int(period[6]) * 3 + 1) + grace
+        if category.cadence == Cadence.YEARLY and len(period) == 4:
+            return dt.date(int(period) + 1, 1, 1) + grace
+    except ValueError:
+        return None
+    return None
+
+
 class Standing:
     ON_TIME = "on_time"
     LATE = "late"

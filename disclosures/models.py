@@ -87,6 +87,12 @@ class Status(models.TextChoices):
     TAKEN_DOWN = "taken_down", _("已撤下")
 
 
+# Before the first publication: the disclosure is still someone's work (the clerk's or a reviewer's).
+UNPUBLISHED_STATUSES = (
+    Status.DRAFT, Status.SUBMITTED, Status.TOWNSHIP_APPROVED, Status.DISCIPLINE_APPROVED, Status.RETURNED,
+)  # fmt: skip
+
+
 class Disclosure(models.Model):
     division = models.ForeignKey(
         Division, verbose_name=_("村/乡镇"), on_delete=models.PROTECT, related_name="disclosures"
@@ -115,24 +121,42 @@ class Disclosure(models.Model):
         related_name="post_disclosures",
     )
     first_published_at = models.DateTimeField(_("首次公开"), null=True, blank=True)
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    taken_down_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    taken_down_at = models.DateTimeField(_("撤下时间"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # When it is due (its period's end plus the grace days, ``calendar.due_on``); None for per-event categories.
+    due_on = models.DateField(_("应公开日期"), null=True, blank=True)
+    # The review queue's first sort key: 0 until the first publication (draft, in review, returned), 1 once public
+    # or taken down. Stored by the database from ``status``, so no writer can forget it (``disclosure_queue_idx``).
+    queue_rank = models.GeneratedField(
+        expression=models.Case(
+            models.When(status__in=[s.value for s in UNPUBLISHED_STATUSES], then=models.Value(0)),
+            default=models.Value(1),
+        ),
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+        verbose_name=_("队列顺序"),
+    )
 
     class Meta:
         verbose_name = _("公开事项")
         verbose_name_plural = _("公开事项")
         ordering = ["-period", "category__sort_order", "division__path"]
+        indexes = [
+            # The review queue's order (disclosures.admin QUEUE_ORDER): unpublished first, earliest due date first.
+            models.Index(fields=["queue_rank", "due_on", "-period", "-id"], name="disclosure_queue_idx"),
+            # Lists ordered by period (the default ordering, the API, a period filter) read a period at a time:
+            # each period's few hundred rows are then sorted by category and village (PostgreSQL's incremental
+            # sort), not the whole table.
+            models.Index(fields=["period"], name="disclosure_period_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["division", "category", "period", "phase"], name="disclosure_unique_period")
         ]
-        # The staff list's order starts with the period: read in index order, each period's few hundred rows
-        # are then sorted by category and village (PostgreSQL's incremental sort), not the whole table.
-        indexes = [models.Index(fields=["period"], name="disclosure_period_idx")]
 
     def __str__(self):
         return self.title or f"{self.division} {self.category} {self.period} {self.get_phase_display()}"
@@ -173,6 +197,8 @@ class Move:
     needs_reason: bool = False
     handler: str | None = None
     notifies: str | None = None  # the role e-mailed after commit (whoever acts next)
+    # Names a check in ``disclosures.services.MOVE_PRECONDITIONS`` that may refuse the move (open leads).
+    precondition: str | None = None
 
     def allowed_from(self, state, chain=None):
         sources = self.sources.get(chain, ()) if isinstance(self.sources, dict) else self.sources
@@ -211,11 +237,12 @@ MOVES = {
              handler="submit", notifies=Role.TOWNSHIP_REVIEWER),
         Move(name="approve_township", on=ON_REVISION, sources=dict.fromkeys(_BOTH, (_R.SUBMITTED,)),
              target=_R.TOWNSHIP_APPROVED, perm="disclosure.approve_township", label=_("乡镇审核通过"),
-             audit_action="disclosure.township_approved", notifies=Role.TOWNSHIP_DISCIPLINE),
+             audit_action="disclosure.township_approved", notifies=Role.TOWNSHIP_DISCIPLINE,
+             precondition="leads_acknowledged"),
         Move(name="approve_discipline", on=ON_REVISION,
              sources={ReviewChain.REVIEWER_AND_DISCIPLINE: (_R.TOWNSHIP_APPROVED,)},
              target=_R.DISCIPLINE_APPROVED, perm="disclosure.approve_discipline", label=_("纪委审核通过"),
-             audit_action="disclosure.discipline_approved"),
+             audit_action="disclosure.discipline_approved", precondition="leads_acknowledged"),
         Move(name="publish", on=ON_REVISION,
              sources={ReviewChain.REVIEWER_AND_DISCIPLINE: (_R.DISCIPLINE_APPROVED,),
                       ReviewChain.REVIEWER_ONLY: (_R.TOWNSHIP_APPROVED,)},
@@ -330,6 +357,40 @@ class RosterEntry(RevisionContent):
 
     def __str__(self):
         return self.name
+
+
+class LeadAcknowledgement(models.Model):
+    """A reviewer's note on one anomaly lead of a revision under review (``disclosures.leads``).
+
+    Kept per review step (``move``: the township reviewer's and the discipline office's approvals each need
+    their own), so a later step sees who checked what before it. ``lead_key`` identifies the lead within the
+    revision without holding an ID number (a hash of the kind and the person's match key); ``subject`` is the
+    name and masked ID as the reviewer saw them. Written only by ``services.lead_acknowledge``.
+    """
+
+    revision = models.ForeignKey(
+        Revision, verbose_name=_("版本"), on_delete=models.CASCADE, related_name="lead_acknowledgements"
+    )
+    move = models.CharField(_("审核环节"), max_length=32)
+    lead_key = models.CharField(max_length=64)
+    kind = models.CharField(_("线索类型"), max_length=32)
+    subject = models.CharField(_("对象"), max_length=120)
+    note = models.TextField(_("核实说明"))
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("核实人"), on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(_("核实时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("线索核实记录")
+        verbose_name_plural = _("线索核实记录")
+        ordering = ["revision", "acknowledged_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["revision", "move", "lead_key"], name="lead_ack_unique_per_step")
+        ]
+
+    def __str__(self):
+        return f"{self.subject}: {self.note[:40]}"
 
 
 class LedgerLine(RevisionContent):

@@ -25,12 +25,15 @@ from django.utils.translation import gettext as _
 
 from sunshine.audit.services import audit_record, audit_record_many, build_event, diff, snapshot
 from sunshine.identity import encrypt, mask_id, person_key
+from sunshine.masking import mask_free_text
 from villages.models import Level, Role
 from villages.permissions import can
 
 from .bulletin import forget_bulletins
+from .calendar import due_on
 from .diffs import revision_diff
 from .entry_writers import model_writer
+from .leads import leads_for, revision_leads
 from .models import (
     CLOSED_REVISION_STATES,
     DISCLOSURE_MOVES,
@@ -43,6 +46,7 @@ from .models import (
     Category,
     Disclosure,
     Kind,
+    LeadAcknowledgement,
     LedgerLine,
     Move,
     Phase,
@@ -154,8 +158,9 @@ def _create_disclosure(actor, slot, *, title, pre_disclosure):
     try:
         with transaction.atomic():
             disclosure = Disclosure.objects.create(
-                **slot, title=title, created_by=actor, status=Status.DRAFT, pre_disclosure=pre_disclosure
-            )
+                **slot, title=title, created_by=actor, status=Status.DRAFT, pre_disclosure=pre_disclosure,
+                due_on=due_on(category, period),
+            )  # fmt: skip
     except IntegrityError:
         return Disclosure.objects.select_for_update(of=("self",)).get(**slot)
     audit_record(
@@ -452,19 +457,133 @@ _UNKNOWN = object()
 
 def available_moves(obj, user, *, revision=_UNKNOWN):
     """The moves ``user`` may make on ``obj`` (a disclosure or a revision) now: state and review chain
-    allow it, the role has the permission and the disclosure is in the user's jurisdiction.
+    allow it, the role has the permission, the disclosure is in the user's jurisdiction and the move's
+    precondition holds (every anomaly lead acknowledged): exactly what ``transition`` would accept.
 
-    Pass ``revision`` (None for none) when the working revision is already at hand (prefetched in a list)."""
+    Pass ``revision`` (None for none) when the working revision is already at hand (prefetched in a list;
+    ``prefetch_open_leads`` then spares the per-row lead queries)."""
     disclosure = obj.disclosure if isinstance(obj, Revision) else obj
     if revision is _UNKNOWN:
         revision = working_revision(disclosure)
+    if revision is not None:
+        revision.disclosure = disclosure
     return [
         move
         for move in MOVES.values()
         if move.perm is not None
         and move_allowed_now(move, disclosure, revision)
         and can(user, move.perm, disclosure.division)
+        and precondition_refusal(move, revision) is None
     ]
+
+
+# --- anomaly leads on the approval page ------------------------------------------------------
+
+
+def pending_review_move(revision):
+    """The approval that waits on ``revision`` and needs its leads acknowledged first, or None."""
+    chain = revision.disclosure.category.review_chain
+    for move in MOVES.values():
+        if move.precondition == "leads_acknowledged" and move.allowed_from(revision.state, chain):
+            return move
+    return None
+
+
+def _acknowledged_keys(revision, move):
+    cached = getattr(revision, "_acknowledged", None)
+    if cached is not None:
+        return cached.get(move.name, set())
+    return set(
+        LeadAcknowledgement.objects.filter(revision=revision, move=move.name).values_list("lead_key", flat=True)
+    )
+
+
+def open_leads(revision, move):
+    """The leads of ``revision`` nobody has acknowledged yet for ``move`` (an approval)."""
+    leads = getattr(revision, "_leads", None)
+    if leads is None:  # kept on the instance: the page's buttons and its leads panel ask for the same revision
+        leads = revision._leads = revision_leads(revision)
+    if not leads:
+        return []
+    done = _acknowledged_keys(revision, move)
+    return [lead for lead in leads if lead.key not in done]
+
+
+def prefetch_open_leads(revisions):
+    """Compute the leads and acknowledgements of many working revisions at once (a list page's moves).
+    Only revisions waiting on an approval are looked at; a fixed number of queries however many."""
+    waiting = [r for r in revisions if r is not None and pending_review_move(r) is not None]
+    for revision in revisions:
+        if revision is not None:
+            revision._leads, revision._acknowledged = [], {}
+    if not waiting:
+        return
+    by_revision = leads_for(waiting)
+    acks = LeadAcknowledgement.objects.filter(revision__in=waiting).values_list("revision_id", "move", "lead_key")
+    for revision_id, move, key in acks:
+        next(r for r in waiting if r.pk == revision_id)._acknowledged.setdefault(move, set()).add(key)
+    for revision in waiting:
+        revision._leads = by_revision[revision.pk]
+
+
+def _leads_message(leads):
+    listed = "；".join(f"{lead.subject}：{lead.text}" for lead in leads[:5])
+    more = _("等") if len(leads) > 5 else ""
+    return _("还有 %(n)d 条异常线索未核实（%(leads)s%(more)s）。请在审核页面逐条填写核实说明后再审核通过。") % {
+        "n": len(leads),
+        "leads": listed,
+        "more": more,
+    }
+
+
+def precondition_refusal(move, revision):
+    """Why ``move``'s precondition refuses it on ``revision`` now (a message), or None."""
+    if move.precondition is None or revision is None:
+        return None
+    return MOVE_PRECONDITIONS[move.precondition](move, revision)
+
+
+def _leads_acknowledged(move, revision):
+    leads = open_leads(revision, move)
+    return _leads_message(leads) if leads else None
+
+
+def lead_acknowledge(*, actor, revision, lead_key, note):
+    """Record that ``actor`` checked one lead of ``revision`` for the approval waiting on it, with a note.
+
+    Refused unless the actor may make that approval here; the note is required and kept masked (an ID or
+    phone typed into it never reaches the audit). Locks the disclosure, then the revision. One event."""
+    note = mask_free_text((note or "").strip())
+    if not note:
+        raise ValidationError(_("请填写核实说明。"))
+    with transaction.atomic():
+        disclosure = _lock_disclosure(revision.disclosure_id)
+        locked = Revision.objects.select_for_update().get(pk=revision.pk)
+        locked.disclosure = disclosure
+        move = pending_review_move(locked)
+        if move is None:
+            raise ValidationError(_("该版本当前不在等待审核通过的环节，无需核实线索。"))
+        _check(actor, move.perm, disclosure.division)
+        lead = next((x for x in revision_leads(locked) if x.key == lead_key), None)
+        if lead is None:
+            raise ValidationError(_("这条线索已不存在，请刷新页面。"))
+        ack, created = LeadAcknowledgement.objects.get_or_create(
+            revision=locked,
+            move=move.name,
+            lead_key=lead.key,
+            defaults={"kind": lead.kind, "subject": lead.subject, "note": note, "acknowledged_by": actor},
+        )
+        if not created:
+            raise ValidationError(_("这条线索已由 %(who)s 核实。") % {"who": ack.acknowledged_by})
+        audit_record(
+            actor=actor,
+            action="revision.lead_acknowledged",
+            obj=locked,
+            division=disclosure.division,
+            reason=note,
+            data={"revision": locked.number, "step": move.name, "kind": lead.kind, "lead": lead.subject},
+        )
+    return ack
 
 
 @dataclass
@@ -539,6 +658,10 @@ def _apply(step):
     )
     if not move_allowed_now(move, disclosure, revision):
         raise _wrong_state(move, revision.get_state_display() if revision else disclosure.get_status_display())
+    revision.disclosure = disclosure
+    refusal = precondition_refusal(move, revision)
+    if refusal is not None:
+        raise ValidationError(refusal)
     before = revision.state
     step.revision = revision
     step.data = {"revision": revision.number, **step.data}
@@ -622,7 +745,10 @@ MOVE_HANDLERS = {
     "confirm": _handle_confirm,
     "take_down": _handle_take_down,
 }
+# The checks that may refuse a move the state allows, by ``Move.precondition``: a message, or None.
+MOVE_PRECONDITIONS = {"leads_acknowledged": _leads_acknowledged}
 _UNHANDLED = {m.handler for m in MOVES.values() if m.handler} ^ set(MOVE_HANDLERS)
+_UNHANDLED |= {m.precondition for m in MOVES.values() if m.precondition} - set(MOVE_PRECONDITIONS)
 if _UNHANDLED:
     raise ImproperlyConfigured(f"disclosure move handlers out of step with models.MOVES: {sorted(_UNHANDLED)}")
 

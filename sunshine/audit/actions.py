@@ -52,6 +52,7 @@ ACTIONS = {
     "revision.entries_replaced": _("替换名单"),
     "revision.entries_edited": _("逐行修改名单"),
     "revision.ledger_replaced": _("替换收支明细"),
+    "revision.lead_acknowledged": _("核实异常线索"),
     # roster import
     "roster_import.uploaded": _("上传名单文件"),
     "roster_import.expired": _("导入预览过期"),

@@ -50,7 +50,11 @@ def test_resident_files_township_replies_resident_rates_public_results(
     reviewer.get_by_role("link", name=code).click()
     reviewer.wait_for_url("**/change/")
     reviewer.wait_for_load_state()
-    assert "13800001234" in reviewer.content()  # the handler sees who filed it
+    assert "13800001234" not in reviewer.content()  # who filed it only through the logged reveal
+    reviewer.get_by_role("link", name="查看身份（需填写理由，将记录在案）").click()
+    reviewer.fill("#id_reason", "电话联系留言人核实情况")
+    reviewer.get_by_role("button", name="查看").click()
+    assert "13800001234" in reviewer.content()
     move(reviewer, base, complaint.pk, "accept")
     move(reviewer, base, complaint.pk, "start")
     move(

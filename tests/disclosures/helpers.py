@@ -50,10 +50,22 @@ def draft_ledger(actor, division, category, period="2026-10", lines=None):
     return revision.disclosure
 
 
+def acknowledge_leads(disclosure, actor, note="已核实"):
+    """Acknowledge every open anomaly lead of the approval waiting on ``disclosure`` (as a reviewer would, one by
+    one, before approving): stories about publishing a roster that has leads pass through this step."""
+    revision = s.working_revision(disclosure)
+    revision.disclosure = disclosure
+    move = s.pending_review_move(revision)
+    for lead in s.open_leads(revision, move) if move else []:
+        s.lead_acknowledge(actor=actor, revision=revision, lead_key=lead.key, note=note)
+
+
 def approve_and_publish(disclosure, reviewer, discipline=None):
     s.disclosure_submit(disclosure=disclosure, actor=reviewer) if _needs_submit(disclosure) else None
+    acknowledge_leads(disclosure, reviewer)
     s.disclosure_approve_township(disclosure=disclosure, actor=reviewer)
     if disclosure.category.review_chain == "reviewer_discipline":
+        acknowledge_leads(disclosure, discipline)
         s.disclosure_approve_discipline(disclosure=disclosure, actor=discipline)
         s.disclosure_publish(disclosure=disclosure, actor=discipline)
     else:
