@@ -5,7 +5,6 @@ Forward only in effect: the reverse step leaves the files where they are (privat
 back under a public URL is exactly what this migration exists to stop.
 """
 
-
 from django.core.files.storage import default_storage
 from django.db import migrations, models
 

@@ -5,28 +5,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('disclosures', '0004_attachments_private'),
+        ("disclosures", "0004_attachments_private"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Bulletin',
+            name="Bulletin",
             fields=[
-                ('revision', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='bulletin', serialize=False, to='disclosures.revision', verbose_name='版本')),
-                ('queued_at', models.DateTimeField(verbose_name='排队时间')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='开始生成')),
-                ('stored_at', models.DateTimeField(blank=True, null=True, verbose_name='生成时间')),
-                ('failed_at', models.DateTimeField(blank=True, null=True, verbose_name='失败时间')),
-                ('failure', models.TextField(blank=True, verbose_name='失败原因')),
-                ('size', models.PositiveIntegerField(default=0, verbose_name='文件大小（字节）')),
-                ('pages', models.PositiveIntegerField(default=0, verbose_name='页数')),
-                ('peak_kb', models.PositiveIntegerField(default=0, verbose_name='生成进程内存峰值（KB）')),
+                (
+                    "revision",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="bulletin",
+                        serialize=False,
+                        to="disclosures.revision",
+                        verbose_name="版本",
+                    ),
+                ),
+                ("queued_at", models.DateTimeField(verbose_name="排队时间")),
+                ("started_at", models.DateTimeField(blank=True, null=True, verbose_name="开始生成")),
+                ("stored_at", models.DateTimeField(blank=True, null=True, verbose_name="生成时间")),
+                ("failed_at", models.DateTimeField(blank=True, null=True, verbose_name="失败时间")),
+                ("failure", models.TextField(blank=True, verbose_name="失败原因")),
+                ("size", models.PositiveIntegerField(default=0, verbose_name="文件大小（字节）")),
+                ("pages", models.PositiveIntegerField(default=0, verbose_name="页数")),
+                ("peak_kb", models.PositiveIntegerField(default=0, verbose_name="生成进程内存峰值（KB）")),
             ],
             options={
-                'verbose_name': '公示栏 PDF',
-                'verbose_name_plural': '公示栏 PDF',
+                "verbose_name": "公示栏 PDF",
+                "verbose_name_plural": "公示栏 PDF",
             },
         ),
     ]
