@@ -19,6 +19,7 @@ from .warnings import warning
 
 TOTAL_LABELS = ("合计", "总计", "共计", "小计")
 SECTION_LABEL = "小计"
+ROUNDING = Decimal("0.005")
 
 
 def total_label(row):
@@ -66,7 +67,8 @@ class FooterTotals:
         written = figure(row, self.amount_index, self.parse_amount)
         if written is not None:
             summed = sum((e.amount for e in scope if e.amount is not None), refused[0])
-            if written != summed:
+            # each row was rounded to the fen (and so was the total): a float total differs by up to half a fen a row
+            if abs(written - summed) > ROUNDING * (len(scope) + 1):
                 found.append(self._warning(row_number, label, written, summed, header.label("amount")))
         written = figure(row, self.size_index, household_size)
         if written is not None:
