@@ -181,6 +181,7 @@ def admin_login(context, base, username, password="pw"):
 LATIN_ALLOWED = {
     "API", "PDF", "Excel", "XLSX", "xlsx", "CSV", "csv", "ID", "Open311", "JSON", "Atom", "RSS", "URL", "HTTP",
     "HTTPS", "Token", "WeChat", "Redoc", "Swagger", "OpenAPI", "SHA", "HMAC", "MAC", "TOTP", "KB", "MB", "GB",
+    "xls", "ods", "UTF", "GBK",  # the spreadsheet formats and text encodings the roster import accepts
 }
 LATIN_WORD_JS = """() => (document.body.innerText.match(/[A-Za-z][A-Za-z_']{2,}/g) || [])"""
 
