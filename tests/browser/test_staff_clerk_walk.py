@@ -125,9 +125,18 @@ def test_clerk_v01_imports_and_submits_a_roster_without_help(live_server, chromi
     assert "已提交审核" in message and "等待青山镇 乡镇审核员 审核" in message
     assert page.locator("#content-main input[type=submit]").count() == 0  # nothing left to press
     assert_no_english(page, allow=CLERK)
+    # the disclosure's and the revision's own admin pages and the import list are in Chinese too
+    disclosure = Disclosure.objects.get(division__name="东坪村", category__slug="dibao", period=PERIOD, phase="pre")
+    for url in (
+        f"/admin/disclosures/disclosure/{disclosure.pk}/change/",
+        f"/admin/disclosures/revision/{disclosure.revisions.get().pk}/change/",
+        "/admin/disclosures/importjob/",
+    ):
+        page.goto(live_server.url + url)
+        assert_no_english(page, allow=CLERK)
+        assert "None" not in page.locator("#content").inner_text()
     context.close()
 
-    disclosure = Disclosure.objects.get(division__name="东坪村", category__slug="dibao", period=PERIOD, phase="pre")
     assert disclosure.revisions.get().state == RevisionState.SUBMITTED
     # The same walk took 20 actions before issue 14 (the issue counted 21): village, category, period and phase chosen
     # twice, and 提交审核 on the technical record page. One fewer when the period is the current month (the default);
