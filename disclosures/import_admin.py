@@ -89,23 +89,28 @@ PREVIEW_PAGE_ROWS = 100
 
 def preview_page(result, warnings, page_number, *, problems_only=False):
     """One page of the whole file: every importable row and every refused row (by its name and errors), in file
-    order, each with its errors and warnings beside it; ``problems_only`` keeps the rows that have any."""
-    by_row = {}
-    for values in result.get("rows") or []:
-        by_row[values[0]] = {**dict(zip(importer.ROW_FIELDS, values, strict=False)), "errors": [], "warnings": []}
+    order, each with its errors and warnings beside it; ``problems_only`` keeps the rows that have any. Only the
+    page's rows become dicts: a 100,000-row preview is paged by row numbers."""
+    stored = {values[0]: values for values in result.get("rows") or []}
+    errors, notes = {}, {}
     for found in result.get("errors", []):
-        row = by_row.setdefault(
-            found["row"], {"row": found["row"], "name": found.get("name", ""), "errors": [], "warnings": []}
-        )
-        row["errors"].append(found)
+        errors.setdefault(found["row"], []).append(found)
     for found in warnings:
-        if found.get("row") in by_row:
-            by_row[found["row"]]["warnings"].append(found)
-    rows = [by_row[number] for number in sorted(by_row)]
-    if problems_only:
-        rows = [row for row in rows if row["errors"] or row["warnings"]]
-    page = Paginator(rows, PREVIEW_PAGE_ROWS).get_page(page_number)
+        if found.get("row") is not None:
+            notes.setdefault(found["row"], []).append(found)
+    numbers = sorted(set(errors) | set(notes)) if problems_only else sorted(stored.keys() | errors.keys())
+    numbers = [n for n in numbers if n in stored or n in errors]
+    page = Paginator(numbers, PREVIEW_PAGE_ROWS).get_page(page_number)
+    page.object_list = [_preview_row(n, stored.get(n), errors.get(n, []), notes.get(n, [])) for n in page.object_list]
     return {"rows_page": page, "problems_only": problems_only}
+
+
+def _preview_row(number, values, errors, warnings):
+    if values is not None:
+        row = dict(zip(importer.ROW_FIELDS, values, strict=False))
+    else:  # refused: only its name is known
+        row = {"row": number, "name": errors[0].get("name", "") if errors else ""}
+    return {**row, "errors": errors, "warnings": warnings}
 
 
 def waiting_text(disclosure, revision):
@@ -163,6 +168,13 @@ class ImportJobAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
     list_select_related = ["division", "category", "created_by"]
     search_fields = ["original_name", "division__name"]
     date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.url_name == "disclosures_importjob_changelist":
+            queryset = queryset.defer("result")  # a big file's preview is megabytes of JSON the list never shows
+        return queryset
 
     def get_urls(self):
         wrap = self.admin_site.admin_view

@@ -237,3 +237,12 @@ def test_every_field_a_staff_page_may_show_has_a_chinese_label(model):
     for field in model._meta.get_fields():
         if field.concrete and not field.auto_created and not field.primary_key:
             assert str(field.verbose_name) != field.name.replace("_", " "), f"{model.__name__}.{field.name}"
+
+
+def test_the_import_list_never_loads_the_stored_previews(client, world, clerk_v1, dibao):
+    upload(clerk_v1, world.v1, roster_file(rows_of(40)))
+    login(client, clerk_v1)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("admin:disclosures_importjob_changelist")).status_code == 200
+    listing = [q["sql"] for q in queries if '"disclosures_importjob"."original_name"' in q["sql"]]
+    assert listing and all('"result"' not in sql for sql in listing)
