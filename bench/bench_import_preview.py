@@ -27,6 +27,7 @@ import django  # noqa: E402
 
 django.setup()
 
+import datetime  # noqa: E402
 import json  # noqa: E402
 
 from django.core.management import call_command  # noqa: E402
@@ -42,7 +43,8 @@ from villages.models import Role  # noqa: E402
 
 
 def person_id(n):
-    body = f"3601231960{1 + n % 12:02d}{1 + n % 28:02d}{n % 1000:03d}"
+    born = datetime.date(1950, 1, 1) + datetime.timedelta(days=n // 1000)  # unique: a birth date per thousand
+    body = f"360123{born:%Y%m%d}{n % 1000:03d}"
     return body + check_char(body)
 
 
