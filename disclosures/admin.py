@@ -326,6 +326,9 @@ class DisclosureAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
             kwargs["queryset"] = scope_for(
                 Division.objects.filter(level__in=[Level.VILLAGE, Level.TOWNSHIP]), request.user, "disclosure.edit", ""
             )
+            only = list(kwargs["queryset"][:2])
+            if len(only) == 1:  # a clerk with one village starts on it, not on "---------"
+                kwargs.update(empty_label=None, initial=only[0].pk)
         elif db_field.name == "pre_disclosure":
             kwargs["queryset"] = scope_for(
                 Disclosure.objects.filter(phase="pre").select_related("division", "category"),

@@ -127,7 +127,7 @@ def warm_up():
     have loaded their caches and fonts before any child is forked (each child saved ~0.3 s, measured)."""
     from weasyprint import HTML
 
-    HTML(string='<p style="font-family: \'Noto Sans CJK SC\'">公示</p>').write_pdf()
+    HTML(string="<p style=\"font-family: 'Noto Sans CJK SC'\">公示</p>").write_pdf()
 
 
 # ------------------------------------------------------------------------------------------- the child side

@@ -189,9 +189,7 @@ def township_tables(figures, categories, period):
     for f in figures:
         for category in categories:
             cell = f.rosters.get(category.pk, {"rosters": 0, "people": 0, "paid": 0})
-            payouts.rows.append(
-                ([f.township.name, category.name, cell["rosters"], cell["people"], cell["paid"]], "")
-            )
+            payouts.rows.append(([f.township.name, category.name, cell["rosters"], cell["people"], cell["paid"]], ""))
     complaints = Table(
         "complaints",
         _("留言投诉"),

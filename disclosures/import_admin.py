@@ -4,10 +4,13 @@ The views are thin: they call ``disclosures.importer.services``. Register this m
 it from ``disclosures/admin.py`` (``from . import import_admin  # noqa: F401``).
 """
 
+import uuid
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -17,17 +20,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tasks import TaskResultStatus
 
+from sunshine.forms import preselect_single_choices
 from villages.admin_mixins import JurisdictionAdminMixin
-from villages.models import Division, Level
+from villages.models import Division, Level, Role
 from villages.permissions import can
 from villages.selectors import scope_for
 
+from . import selectors, services
 from .importer import ImportFileError
 from .importer import services as importer
 from .importer.headers import label
 from .importer.tasks import validation_state
-from .models import Category, ImportJob, ImportStatus, Kind, Phase
+from .models import Category, ImportJob, ImportStatus, Kind, Phase, Revision
 from .templates_xlsx import template_response
+from .views import disclosure_url, roster_context
 
 REFRESH_SECONDS = 2
 # The view of each user move of ``models.IMPORT_MOVES`` (URL segment, view method); checked against the table.
@@ -53,12 +59,20 @@ class UploadForm(forms.Form):
         label=gettext_lazy("名单文件"), help_text=gettext_lazy("支持 .xlsx、.xls、.ods、.csv（UTF-8 或 GBK）")
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, replacing=None, **kwargs):
         super().__init__(*args, **kwargs)
         villages = Division.objects.filter(level__in=[Level.VILLAGE, Level.TOWNSHIP]).order_by("path")
         self.fields["village"].queryset = scope_for(villages, user, "roster.import", field="")
         self.fields["category"].queryset = roster_categories()
         self.fields["period"].initial = timezone.localdate().strftime("%Y-%m")
+        if replacing is not None:  # 重新上传: the same village, category, period and phase as the job it replaces
+            self.initial.update(
+                village=replacing.division_id,
+                category=replacing.category_id,
+                period=replacing.period,
+                phase=replacing.phase,
+            )
+        preselect_single_choices(self)
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -68,6 +82,55 @@ class UploadForm(forms.Form):
                 % {"size": upload.size / 1048576, "limit": settings.ROSTER_IMPORT_MAX_BYTES / 1048576}
             )
         return upload
+
+
+PREVIEW_PAGE_ROWS = 100
+
+
+def preview_page(result, warnings, page_number, *, problems_only=False):
+    """One page of the whole file: every importable row and every refused row (by its name and errors), in file
+    order, each with its errors and warnings beside it; ``problems_only`` keeps the rows that have any. Only the
+    page's rows become dicts: a 100,000-row preview is paged by row numbers."""
+    stored = {values[0]: values for values in result.get("rows") or []}
+    errors, notes = {}, {}
+    for found in result.get("errors", []):
+        errors.setdefault(found["row"], []).append(found)
+    for found in warnings:
+        if found.get("row") is not None:
+            notes.setdefault(found["row"], []).append(found)
+    numbers = sorted(set(errors) | set(notes)) if problems_only else sorted(stored.keys() | errors.keys())
+    numbers = [n for n in numbers if n in stored or n in errors]
+    page = Paginator(numbers, PREVIEW_PAGE_ROWS).get_page(page_number)
+    page.object_list = [_preview_row(n, stored.get(n), errors.get(n, []), notes.get(n, [])) for n in page.object_list]
+    return {"rows_page": page, "problems_only": problems_only}
+
+
+def _preview_row(number, values, errors, warnings):
+    if values is not None:
+        row = dict(zip(importer.ROW_FIELDS, values, strict=False))
+    else:  # refused: only its name is known
+        row = {"row": number, "name": errors[0].get("name", "") if errors else ""}
+    return {**row, "errors": errors, "warnings": warnings}
+
+
+def waiting_text(disclosure, revision):
+    """Where the roster is and who acts next, in one sentence (e.g. 已送到青山镇，等待青山镇 乡镇审核员 审核)."""
+    waiting = selectors.waiting_for(disclosure, revision)
+    if waiting is None:
+        return ""
+    division, role, users = waiting
+    names = "、".join(selectors.staff_label(user) for user in users)
+    if role == Role.VILLAGE_CLERK:
+        return _("已退回%(division)s，等待村务公开员修改后重新提交。") % {"division": division.name}
+    text = _("名单已送到%(division)s，等待%(division)s %(role)s 审核") % {"division": division.name, "role": role.label}
+    if names:
+        text += _("（%(names)s）") % {"names": names}
+    else:
+        text += _("（%(division)s还没有%(role)s账号，请联系县管理员）") % {
+            "division": division.name,
+            "role": role.label,
+        }
+    return text + _("；公开之前，居民看不到这份名单。")
 
 
 def background_state(job):
@@ -106,11 +169,19 @@ class ImportJobAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
     search_fields = ["original_name", "division__name"]
     date_hierarchy = "created_at"
 
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.url_name == "disclosures_importjob_changelist":
+            queryset = queryset.defer("result")  # a big file's preview is megabytes of JSON the list never shows
+        return queryset
+
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
             path("upload/", wrap(self.upload_view), name="disclosures_importjob_upload"),
             path("<uuid:pk>/preview/", wrap(self.preview_view), name="disclosures_importjob_preview"),
+            path("<uuid:pk>/roster/", wrap(self.roster_view), name="disclosures_importjob_roster"),
             *(
                 path(f"<uuid:pk>/{segment}/", wrap(getattr(self, view)), name=f"disclosures_importjob_{segment}")
                 for segment, view in MOVE_VIEWS.values()
@@ -138,7 +209,8 @@ class ImportJobAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
     def upload_view(self, request):
         if not can(request.user, "roster.import"):
             raise PermissionDenied
-        form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
+        replacing = self._replacing(request)
+        form = UploadForm(request.POST or None, request.FILES or None, user=request.user, replacing=replacing)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
@@ -161,8 +233,16 @@ class ImportJobAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
         return TemplateResponse(
             request,
             "disclosures/import/upload.html",
-            self._context(request, title=_("导入名单"), form=form, templates=templates),
+            self._context(request, title=_("导入名单"), form=form, templates=templates, replacing=replacing),
         )
+
+    def _replacing(self, request):
+        """The job a 重新上传 replaces (``?from=<job>``), if it is one this user may see; else None."""
+        try:
+            pk = uuid.UUID(request.GET.get("from", ""))
+        except ValueError:
+            return None
+        return self.get_queryset(request).filter(pk=pk).first()
 
     def preview_view(self, request, pk):
         job = self._job(request, pk)
@@ -185,6 +265,9 @@ class ImportJobAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
             errors_more=max(0, counts.get("errors", 0) - len(result.get("errors", []))),
             warnings=warnings,
             columns=[(label(f), text) for f, text in (result.get("columns") or {}).items()],
+            **preview_page(
+                result, warnings, request.GET.get("page"), problems_only=request.GET.get("only") == "problems"
+            ),
             waiting=waiting and not task_failed,
             task_state=task_state,
             task_failed=task_failed,
@@ -232,8 +315,50 @@ class ImportJobAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
             _("已导入 %(n)s 行到「%(disclosure)s」第 %(number)s 版草稿。")
             % {"n": revision.entry_count, "disclosure": revision.disclosure, "number": revision.number},
         )
-        job.refresh_from_db()
-        return redirect(self._revision_url(job) or reverse("admin:disclosures_importjob_preview", args=[job.pk]))
+        # next: the roster as residents will see it, with 提交审核
+        return redirect("admin:disclosures_importjob_roster", pk=job.pk)
+
+    def roster_view(self, request, pk):
+        """The imported roster as residents will see it (the public page's fields and masking), not public yet, with
+        one button: 提交审核. After submitting, it says where the roster went and who reviews it next."""
+        job = self._job(request, pk)
+        if job.revision_id is None:
+            return redirect("admin:disclosures_importjob_preview", pk=job.pk)
+        revision = Revision.objects.select_related("disclosure__division__parent", "disclosure__category").get(
+            pk=job.revision_id
+        )
+        disclosure = revision.disclosure
+        may_submit = revision.is_editable and any(
+            move.name == "submit" for move in services.available_moves(disclosure, request.user, revision=revision)
+        )
+        if request.method == "POST":
+            return self._submit(request, job, disclosure, may_submit)
+        context = self._context(
+            request,
+            title=_("居民将看到的名单：%(name)s") % {"name": disclosure},
+            job=job,
+            disclosure=disclosure,
+            revision=revision,
+            may_submit=may_submit,
+            may_edit=revision.is_editable and can(request.user, "disclosure.edit", disclosure.division),
+            may_import=revision.is_editable and can(request.user, "roster.import", disclosure.division),
+            waiting=waiting_text(disclosure, revision),
+            public_url=disclosure_url(disclosure) if disclosure.current_revision_id else "",
+            revision_url=reverse("admin:disclosures_revision_change", args=[revision.pk]),
+            **roster_context(request, revision, disclosure.category),
+        )
+        return TemplateResponse(request, "disclosures/import/roster.html", context)
+
+    def _submit(self, request, job, disclosure, may_submit):
+        if not may_submit:
+            raise PermissionDenied
+        try:
+            revision = services.transition(disclosure, "submit", request.user)
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.success(request, _("已提交审核。%(waiting)s") % {"waiting": waiting_text(disclosure, revision)})
+        return redirect("admin:disclosures_importjob_roster", pk=job.pk)
 
     def template_view(self, request, slug):
         category = roster_categories().filter(slug=slug).first()

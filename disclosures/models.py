@@ -121,13 +121,18 @@ class Disclosure(models.Model):
         related_name="post_disclosures",
     )
     first_published_at = models.DateTimeField(_("首次公开"), null=True, blank=True)
-    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("公示期满确认时间"), null=True, blank=True)
     taken_down_at = models.DateTimeField(_("撤下时间"), null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     # When it is due (its period's end plus the grace days, ``calendar.due_on``); None for per-event categories.
     due_on = models.DateField(_("应公开日期"), null=True, blank=True)
     # The review queue's first sort key: 0 until the first publication (draft, in review, returned), 1 once public
@@ -276,15 +281,20 @@ class Revision(models.Model):
     title = models.CharField(_("标题"), max_length=200, blank=True)
     body = models.TextField(_("正文"), blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("编制人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     published_at = models.DateTimeField(_("公开时间"), null=True, blank=True)
     # sha256 over the public content at publication; printed on the bulletin PDF.
-    checksum = models.CharField(max_length=64, blank=True)
-    entry_count = models.PositiveIntegerField(default=0)
-    amount_total = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    checksum = models.CharField(_("内容校验码"), max_length=64, blank=True)
+    entry_count = models.PositiveIntegerField(_("条目数"), default=0)
+    amount_total = models.DecimalField(_("合计（元）"), max_digits=14, decimal_places=2, default=0)
     # Bumped by every content change; edit forms carry it so a stale save is refused, never merged.
     version = models.PositiveIntegerField(_("内容修订号"), default=0)
 
@@ -334,18 +344,18 @@ class RevisionContent(models.Model):
 
 
 class RosterEntry(RevisionContent):
-    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="entries")
-    position = models.PositiveIntegerField(default=0)
-    person_key = models.CharField(max_length=64, db_index=True, blank=True)
-    key_id = models.PositiveSmallIntegerField(default=1)
+    revision = models.ForeignKey(Revision, verbose_name=_("版本"), on_delete=models.CASCADE, related_name="entries")
+    position = models.PositiveIntegerField(_("顺序"), default=0)
+    person_key = models.CharField(_("身份匹配码"), max_length=64, db_index=True, blank=True)
+    key_id = models.PositiveSmallIntegerField(_("匹配码密钥编号"), default=1)
     name = models.CharField(_("姓名"), max_length=64)
     group = models.CharField(_("村民小组"), max_length=64, blank=True)
     household_size = models.PositiveSmallIntegerField(_("保障人数"), null=True, blank=True)
     amount = models.DecimalField(_("金额（元）"), max_digits=12, decimal_places=2, null=True, blank=True)
     assistance_class = models.CharField(_("类别/档次"), max_length=32, blank=True)
     id_masked = models.CharField(_("身份证号（脱敏）"), max_length=24, blank=True)
-    id_encrypted = models.TextField(blank=True)
-    bank_account_encrypted = models.TextField(blank=True)
+    id_encrypted = models.TextField(_("身份证号（加密）"), blank=True)
+    bank_account_encrypted = models.TextField(_("银行账号（加密）"), blank=True)
     remark = models.CharField(_("备注"), max_length=200, blank=True)
     source_row = models.PositiveIntegerField(_("原表行号"), null=True, blank=True)
 
@@ -394,8 +404,10 @@ class LeadAcknowledgement(models.Model):
 
 
 class LedgerLine(RevisionContent):
-    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="ledger_lines")
-    position = models.PositiveIntegerField(default=0)
+    revision = models.ForeignKey(
+        Revision, verbose_name=_("版本"), on_delete=models.CASCADE, related_name="ledger_lines"
+    )
+    position = models.PositiveIntegerField(_("顺序"), default=0)
     date = models.DateField(_("日期"))
     voucher_no = models.CharField(_("凭证号"), max_length=32, blank=True)
     summary = models.CharField(_("摘要"), max_length=200)
@@ -425,12 +437,12 @@ class Attachment(RevisionContent):
     publication (``disclosures:attachment``) or the staff member's jurisdiction (``disclosures:staff_attachment``);
     ``filename`` (the clerk's name for it) is only the download name."""
 
-    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="attachments")
+    revision = models.ForeignKey(Revision, verbose_name=_("版本"), on_delete=models.CASCADE, related_name="attachments")
     title = models.CharField(_("标题"), max_length=200)
     file = models.FileField(_("文件"), storage=private_storage, upload_to=attachment_path, max_length=200)
     filename = models.CharField(_("文件名"), max_length=200, blank=True)
-    content_type = models.CharField(max_length=100, blank=True)
-    size = models.PositiveIntegerField(default=0)
+    content_type = models.CharField(_("文件类型"), max_length=100, blank=True)
+    size = models.PositiveIntegerField(_("文件大小（字节）"), default=0)
 
     class Meta:
         verbose_name = _("附件")
@@ -500,6 +512,8 @@ class ImportStatus(models.TextChoices):
 
 
 _I = ImportStatus
+
+
 # The import job's state machine; ``disclosures.importer.services.job_transition`` (locked) and ``job_claim``
 # (lock-free conditional UPDATE) are its only writers. Audit: one event per business action (DESIGN §9):
 # the upload (``roster_import.uploaded``, written where the job is created), the import itself
@@ -551,19 +565,23 @@ class ImportJob(models.Model):
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+", verbose_name=_("类别"))
     period = models.CharField(_("期间"), max_length=10)
     phase = models.CharField(_("阶段"), max_length=8, choices=Phase.choices)
-    file = models.FileField(storage=private_storage, upload_to="imports/%Y/%m/")
+    file = models.FileField(_("上传的文件"), storage=private_storage, upload_to="imports/%Y/%m/")
     original_name = models.CharField(_("文件名"), max_length=255)
-    sha256 = models.CharField(max_length=64)
+    sha256 = models.CharField(_("文件校验码"), max_length=64)
     sheet_name = models.CharField(_("工作表"), max_length=128, blank=True)
     status = models.CharField(_("状态"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.PENDING)
-    rows_total = models.PositiveIntegerField(default=0)
-    rows_processed = models.PositiveIntegerField(default=0)
-    result = models.JSONField(default=dict, blank=True)
-    disclosure = models.ForeignKey(Disclosure, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    revision = models.ForeignKey(Revision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    imported_at = models.DateTimeField(null=True, blank=True)
+    rows_total = models.PositiveIntegerField(_("行数"), default=0)
+    rows_processed = models.PositiveIntegerField(_("已校验行数"), default=0)
+    result = models.JSONField(_("校验结果"), default=dict, blank=True)
+    disclosure = models.ForeignKey(
+        Disclosure, verbose_name=_("公开事项"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revision = models.ForeignKey(
+        Revision, verbose_name=_("版本"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("预览保留到"))
+    imported_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("名单导入")

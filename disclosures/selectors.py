@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -10,11 +11,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sunshine.masking import mask_free_text
-from villages.models import Division, Level, StaffRelative, VillageCadre
+from villages.models import Division, Level, Role, StaffRelative, VillageCadre
 from villages.selectors import scope_for
 
 from .models import (
     CLOSED_REVISION_STATES,
+    MOVES,
+    ON_REVISION,
     PUBLIC_STATUSES,
     Category,
     Disclosure,
@@ -57,6 +60,38 @@ def same_slot_entries(category, period, phase):
 def registered_relatives():
     """Staff members' registered relatives that can be matched (those with a person_key)."""
     return StaffRelative.objects.exclude(person_key="").select_related("user")
+
+
+def next_actors(disclosure, role):
+    """``(division, users)``: where a roster waits for ``role`` (the village for its clerk, else the township above it,
+    or the disclosure's own division for a township's roster) and the active users holding that role there."""
+    division = disclosure.division
+    if role != Role.VILLAGE_CLERK:
+        division = division.ancestor_at(Level.TOWNSHIP) or division
+    users = get_user_model().objects.filter(memberships__division=division, memberships__role=role, is_active=True)
+    return division, users.distinct().order_by("username")
+
+
+def waiting_for(disclosure, revision):
+    """Who must act next on ``revision``: ``(division, role, users)`` from the move that brought it to its state
+    (``Move.notifies``: a submitted roster waits for the township reviewer), or None when nobody is waited for."""
+    move = next(
+        (m for m in MOVES.values() if m.on == ON_REVISION and m.target == revision.state and m.notifies),
+        None,
+    )
+    if move is None:
+        return None
+    division, users = next_actors(disclosure, move.notifies)
+    return division, Role(move.notifies), users
+
+
+def registered_groups(division):
+    """The names of a village's registered groups (村民小组), in their order; none for a township."""
+    return list(
+        Division.objects.filter(parent=division, level=Level.GROUP)
+        .order_by("sort_order", "name")
+        .values_list("name", flat=True)
+    )
 
 
 def staff_label(user):

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -26,7 +25,7 @@ from django.utils.translation import gettext as _
 from sunshine.audit.services import audit_record, audit_record_many, build_event, diff, snapshot
 from sunshine.identity import encrypt, mask_id, person_key
 from sunshine.masking import mask_free_text
-from villages.models import Level, Role
+from villages.models import Level
 from villages.permissions import can
 
 from .bulletin import forget_bulletins
@@ -56,6 +55,7 @@ from .models import (
     Status,
 )
 from .public_text import revision_checksum
+from .selectors import next_actors
 from .tasks import bulletin_queue
 
 __all__ = ["EDITABLE_REVISION_STATES"]  # re-exported for the importer
@@ -922,15 +922,8 @@ def notify_move(*, disclosure_id, move):
     if role is None:
         return 0
     disclosure = Disclosure.objects.select_related("division", "category").get(pk=disclosure_id)
-    division = disclosure.division
-    if role != Role.VILLAGE_CLERK:
-        division = division.ancestor_at(Level.TOWNSHIP) or division
-    emails = list(
-        get_user_model()
-        .objects.filter(memberships__division=division, memberships__role=role, is_active=True)
-        .exclude(email="")
-        .values_list("email", flat=True)
-    )
+    _division, users = next_actors(disclosure, role)  # the same people the clerk is told the roster waits for
+    emails = list(users.exclude(email="").values_list("email", flat=True))
     if not emails:
         return 0
     subject = _("【阳光村务】%(d)s：%(m)s") % {"d": disclosure, "m": MOVES[move].label}

@@ -78,7 +78,7 @@ def detail(request, code, slug, period, phase, number=None):
         print_url=print_url(disclosure, revision),
     )
     if category.kind == Kind.ROSTER:
-        context.update(_roster_context(request, revision, category))
+        context.update(roster_context(request, revision, category))
         if context["objection_open"]:
             context["objection_url"] = f"/complaints/new/?disclosure={disclosure.pk}"
         if disclosure.phase == Phase.PRE:  # the way on to what was paid, and to the comparison of the two
@@ -107,7 +107,7 @@ def detail(request, code, slug, period, phase, number=None):
     return render(request, "disclosures/detail.html", context)
 
 
-def _roster_context(request, revision, category):
+def roster_context(request, revision, category):
     fields, cols = selectors.columns(category)
     q = request.GET.get("q", "").strip()[:32]
     group = request.GET.get("group", "").strip()[:64]

@@ -42,6 +42,11 @@ def _clean(raw):
     return re.sub(r"[\s\u200b\u00a0'‘’`\-]", "", text).upper()
 
 
+def clean_id_text(raw):
+    """``raw`` as ``normalize_id`` reads it (full-width folded, spaces and dashes dropped, upper case), unchecked."""
+    return _clean(raw)
+
+
 def normalize_id(raw):
     """Canonical 18-character ID, or ``InvalidID`` explaining what is wrong."""
     if isinstance(raw, float):

@@ -185,6 +185,7 @@ LATIN_ALLOWED = {
     "API", "PDF", "Excel", "XLSX", "xlsx", "CSV", "csv", "ID", "Open311", "JSON", "Atom", "RSS", "URL", "HTTP",
     "HTTPS", "Token", "WeChat", "Redoc", "Swagger", "OpenAPI", "SHA", "HMAC", "MAC", "TOTP", "KB", "MB", "GB",
     "Open",  # Open311: the word rule stops at the digits
+    "xls", "ods", "UTF", "GBK",  # the spreadsheet formats and text encodings the roster import accepts
 }
 # Text inside an element marked translate="no" (HTML's own mark for codes, hashes, file names) is not a label.
 LATIN_WORD_JS = """() => {

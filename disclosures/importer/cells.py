@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
-from sunshine.identity import InvalidID, check_char, normalize_id
+from sunshine.identity import InvalidID, check_char, clean_id_text, mask_id, normalize_id
 
 EXCEL_EPOCH = datetime.date(1899, 12, 30)
 _SPACES = re.compile(r"[\s\u3000\u00a0\u200b]+")
@@ -178,11 +178,44 @@ def id_number(value):
     try:
         number = normalize_id(value)
     except InvalidID as exc:
-        message = str(exc)
-        if message.startswith("身份证号"):
-            message = message[len("身份证号") :]
-        raise CellError(message) from None
+        raise CellError(_explain_id(value, exc)) from None
     return _checked(number)
+
+
+def _explain_id(value, exc):
+    """What is wrong with the ID ``value`` and how to fix it, for the clerk who must find the cell: the masked value
+    (never the full number: the preview is stored and shown), how many digits it has, a failed checksum, or the
+    Excel trap (a number keeps 15 significant digits, so the last three become 000)."""
+    text = clean_id_text(value)
+    shown = mask_id(text)
+    digits = sum(ch.isdigit() for ch in text)
+    if not text or not isinstance(value, str) or "E" in text or text.endswith(".0"):
+        message = str(exc)
+        return message[len("身份证号") :] if message.startswith("身份证号") else message
+    if len(text) == 18 and text[:17].isdigit() and (text[17].isdigit() or text[17] == "X"):
+        if text.endswith("000"):
+            return _(
+                "写的是 %(shown)s，末三位是 000，校验位对不上：这多半是 Excel 把号码当成了数字，只保留 15 位有效数字，"
+                "后三位变成了 0。请把这一列设为“文本”格式，再照身份证重新输入完整号码"
+            ) % {"shown": shown}
+        return _(
+            "写的是 %(shown)s，校验位错误：第 18 位与前 17 位算出的不一致，通常是其中某一位抄错了或两位颠倒了，"
+            "请对照身份证或户口簿逐位核对"
+        ) % {"shown": shown}
+    if digits != len(text) - (text[-1:] == "X"):
+        return _("写的是 %(shown)s，含有数字和末位 X 以外的字符；身份证号只能是 18 位数字（最后一位可为 X）") % {
+            "shown": shown
+        }
+    wanted = (
+        _("少了 %(n)s 位") % {"n": 18 - len(text)} if len(text) < 18 else _("多了 %(n)s 位") % {"n": len(text) - 18}
+    )
+    return _(
+        "写的是 %(shown)s，共 %(digits)s 位（%(wanted)s）；身份证号应为 18 位（最后一位可为 X），请照身份证补全或改正"
+    ) % {
+        "shown": shown,
+        "digits": len(text),
+        "wanted": wanted,
+    }
 
 
 def amount(value, scale=1):

@@ -10,6 +10,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from openpyxl import Workbook
 
+from disclosures.models import Phase
+
 from .services import roster_import_confirm, roster_import_upload
 
 HEADER = ["序号", "户主姓名", "公民身份号码", "所在组", "保障人数", "月保障金额（元）", "保障类别", "备注"]
@@ -60,7 +62,8 @@ def import_people(*, actor, division, category, period, phase, people, title="",
         period=period,
         phase=phase,
         file=data,
-        original_name=f"{division.name}-{category.slug}-{period}-{phase}.xlsx",
+        # named as an office names its file (the import list shows it to Chinese-reading staff)
+        original_name=f"{division.name}{category.name}{period}{Phase(phase).label}.xlsx",
         background=False,
     )
     if job.status != "ready":

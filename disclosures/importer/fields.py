@@ -50,8 +50,32 @@ def required_fields(category):
     return required
 
 
-def error(row, column, message):
-    return {"row": row, "column": column, "message": str(message), "text": f"第 {row} 行「{column}」{message}"}
+def error(row, column, message, name=""):
+    """One row-numbered error. ``name`` (the row's 姓名 as written) lets the clerk find the person in the file."""
+    who = f" {name} " if name else " "
+    return {
+        "row": row,
+        "name": name,
+        "column": column,
+        "message": str(message),
+        "text": f"第 {row} 行{who}的「{column}」{message}" if name else f"第 {row} 行「{column}」{message}",
+    }
+
+
+def name_of(row, index):
+    """The name written in ``row`` (for messages), or "" when the cell is empty or not a name."""
+    raw = row[index] if index < len(row) else None
+    if cells.is_blank(raw):
+        return ""
+    try:
+        return cells.name(raw)[: MAX_LENGTHS["name"]]
+    except cells.CellError:
+        return ""
+
+
+def named(errors, name):
+    """``errors`` (dicts from ``error``) again with ``name``: the validator learns it after the row's fields."""
+    return [error(found["row"], found["column"], found["message"], name) for found in errors]
 
 
 def household_size(raw):

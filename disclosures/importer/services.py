@@ -30,7 +30,7 @@ from disclosures.models import (
     ImportStatus,
     Kind,
 )
-from disclosures.selectors import registered_relatives, same_slot_entries, staff_label
+from disclosures.selectors import registered_groups, registered_relatives, same_slot_entries, staff_label
 from disclosures.services import (
     EDITABLE_REVISION_STATES,
     disclosure_open_correction,
@@ -51,7 +51,8 @@ from .validate import check_header, validate_rows
 
 S = ImportStatus
 MAX_LISTED = 2000  # errors/warnings kept in the preview; the counts are always complete
-PREVIEW_ROWS = 20
+PREVIEW_ROWS = 20  # the API's short ``preview``; ``result["rows"]`` holds every importable row
+ROW_FIELDS = ("row", "name", "id_masked", "group", "household_size", "amount", "assistance_class")  # of result["rows"]
 ORPHAN_UPLOAD_AGE = datetime.timedelta(hours=1)  # a stored upload with no job this old lost its transaction
 UPLOADS_DIR = "imports"
 
@@ -203,7 +204,7 @@ def _upload(*, actor, division, category, period, phase, file, original_name, sh
         rows_total = rows.count
         if rows_total <= sync_rows() or not background:
             # a file-level problem raises here, before anything is written
-            validation = validate_rows(rows, category, division=division)
+            validation = validate_rows(rows, category, division=division, groups=registered_groups(division))
         else:
             check_header(list(islice(rows.iterator, HEADER_SCAN_ROWS + 2)), category, complete=False)
     sha256 = hashlib.sha256(data).hexdigest()
@@ -339,7 +340,9 @@ def roster_import_validate(*, job_id):
 
     try:
         rows = _read_rows(job)
-        validation = validate_rows(rows, job.category, progress=progress, division=job.division)
+        validation = validate_rows(
+            rows, job.category, progress=progress, division=job.division, groups=registered_groups(job.division)
+        )
     except ImportFileError as exc:
         return job_transition(job=job, move="fail", result={**_file_facts(job), "file_error": str(exc)})
     return _finish(job, validation)
@@ -379,6 +382,19 @@ def _finish(job, validation):
                 "assistance_class": e.assistance_class,
             }
             for e in entries[:PREVIEW_ROWS]
+        ],
+        # every importable row, compact (the preview page pages through them beside the refused rows)
+        "rows": [
+            [
+                e.row,
+                e.name,
+                mask_id(e.id_number),
+                e.group,
+                e.household_size,
+                None if e.amount is None else str(e.amount),
+                e.assistance_class,
+            ]
+            for e in entries
         ],
     }
     return job_transition(
@@ -518,7 +534,9 @@ def roster_import_confirm(*, job, actor, reason="", _validation=None):
 
 def _validate_again(job):
     try:
-        return validate_rows(_read_rows(job), job.category, division=job.division)
+        return validate_rows(
+            _read_rows(job), job.category, division=job.division, groups=registered_groups(job.division)
+        )
     except ImportFileError as exc:
         raise ValidationError(str(exc))
 

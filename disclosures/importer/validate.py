@@ -23,9 +23,11 @@ from django.utils.translation import gettext as _
 
 from . import cells, rows
 from .errors import ImportFileError
-from .fields import HOUSEHOLD_RANGE, FieldParser, error, required_fields
+from .fields import HOUSEHOLD_RANGE, FieldParser, error, name_of, named, required_fields
+from .footer import FooterTotals
+from .groups import GroupNames
 from .headers import HEADER_SCAN_ROWS, Header, detect_header, label
-from .warnings import entry_warnings, summary_warnings
+from .warnings import entry_warnings, group_warnings, summary_warnings
 
 # HOUSEHOLD_RANGE and required_fields are read from here by the roster templates.
 __all__ = ["HOUSEHOLD_RANGE", "Entry", "Validation", "check_header", "required_fields", "validate_rows"]
@@ -88,12 +90,13 @@ def _no_data(header):
     return ImportFileError(_("表头下面没有数据行（表头在第 %(row)s 行）。") % {"row": header.row_index + 1})
 
 
-def validate_rows(rows, category=None, *, progress=None, progress_every=2000, division=None):
+def validate_rows(rows, category=None, *, progress=None, progress_every=2000, division=None, groups=()):
     """Validate every data row under the detected header.
 
     ``rows`` is a list of rows or a ``readers.RowStream`` (read once, row by row); either may carry
     ``merged`` (the sheet's merged ranges). ``progress(done, total)`` is called every ``progress_every``
-    rows. With ``division`` (a village), a 村（社区） column naming another village is an error. Returns a
+    rows. With ``division`` (a village), a 村（社区） column naming another village is an error. ``groups``: the
+    village's registered group names; each row's group is written as the registered name it stands for. Returns a
     ``Validation``; raises ImportFileError for problems with the file as a whole (no header, missing
     columns, no data).
     """
@@ -104,7 +107,7 @@ def validate_rows(rows, category=None, *, progress=None, progress_every=2000, di
     merged = getattr(rows, "merged", None)
     head = list(islice(iterator, HEADER_SCAN_ROWS + 2))
     header = check_header(head, category, complete=len(head) >= count)
-    roster = _RosterRows(header, head, merged, category, division)
+    roster = _RosterRows(header, head, merged, category, division, GroupNames(groups))
     total = max(count - header.data_start, 0)
     roster.read(chain(head[header.data_start :], iterator), progress=progress, every=progress_every, total=total)
     if roster.result.rows_total == 0:
@@ -118,7 +121,7 @@ class _RosterRows:
     """The state of one pass over a sheet: the household that family members fold into, the group named by
     the last subheading, where the last total row was, the footer rows (for the report date)."""
 
-    def __init__(self, header, head, merged, category, division):
+    def __init__(self, header, head, merged, category, division, group_names):
         self.header = header
         self.result = Validation(header=header)
         self.classifier = rows.RowClassifier(header, head, merged)
@@ -134,6 +137,10 @@ class _RosterRows:
         self.total_mark = 0  # entries before this index are covered by a total row already
         self.seen = {}  # ID number → the row it first appeared on
         self.footer_rows = []
+        self.totals = FooterTotals(self.classifier)
+        self.group_names = group_names
+        self.groups_renamed = {}  # (written, registered) → rows
+        self.groups_unknown = {}  # written → rows
         # read once per row below: plain attributes, not chains
         self._errors, self._entries, self._warnings = self.result.errors, self.result.entries, self.result.warnings
         self._parse = self.fields.parse
@@ -156,7 +163,7 @@ class _RosterRows:
             elif kind == rows.MEMBER:
                 self._fold(row_index + 1, row)
             else:
-                self._skip(kind, row)
+                self._skip(kind, row, row_index + 1)
 
     def _is_total(self, amount):
         """True when ``amount`` sums the households since the last total, or all of them."""
@@ -166,9 +173,12 @@ class _RosterRows:
             sum((e.amount for e in entries if e.amount is not None), Decimal("0")),
         )
 
-    def _skip(self, kind, row):
+    def _skip(self, kind, row, row_number):
         self.result.skipped += 1
+        if kind == rows.FOOTER:
+            self._warnings.extend(self.totals.check(row, row_number, self.result.entries, self.total_mark, self.header))
         if kind in rows.SECTION_ENDS:
+            self.totals.close_section()
             self.footer_rows.append(row)
             self.household = None
             self.total_mark = len(self.result.entries)
@@ -212,16 +222,20 @@ class _RosterRows:
             kind = self.classifier.misread(row, id_cell)
             if kind is not None:
                 del errors[mark:]
-                self._skip(kind, row)
+                self._skip(kind, row, row_number)
                 return
         if self._checks_village:
             village_error = self.fields.village_error(row, row_number)
             if village_error is not None:
                 errors.append(village_error)
+        if len(errors) > mark:  # every error names the person, so the clerk finds the row by name too
+            errors[mark:] = named(errors[mark:], name_of(row, self.header.columns["name"]))
         self.result.rows_total += 1
         if len(errors) == mark:
             self._accept(row_number, row, id_cell, values, count_rows)
-        elif self.households:
+            return
+        self.totals.add_refused(values)  # its figures still count when a 合计 row is checked against the rows
+        if self.households:
             self.household = [None, False]
 
     def _accept(self, row_number, row, id_cell, values, count_rows):
@@ -230,17 +244,35 @@ class _RosterRows:
             self.derived += 1
         if self.current_group:
             values["group"] = self.current_group
+        if self.group_names and values.get("group"):
+            values["group"] = self._registered_group(values["group"], row_number)
         entry = Entry(row=row_number, **values)
         self._entries.append(entry)
         self._warnings.extend(entry_warnings(entry, row, id_cell, self.header))
         if self.households:
             self.household = [entry, count_rows]
 
+    def _registered_group(self, written, row_number):
+        name, known = self.group_names.normalize(written)
+        if not known:
+            self.groups_unknown.setdefault(written, []).append(row_number)
+        elif name != written:
+            self.groups_renamed.setdefault((written, name), []).append(row_number)
+        return name
+
     def finish(self, head):
         result, header = self.result, self.header
         result.warnings.extend(
             summary_warnings(
                 members=result.members, derived=self.derived, amount_memo=self.fields.memo("amount"), header=header
+            )
+        )
+        result.warnings.extend(
+            group_warnings(
+                renamed=self.groups_renamed,
+                unknown=self.groups_unknown,
+                registered=self.group_names.registered,
+                column=header.label("group") if "group" in header.columns else "",
             )
         )
         result.meta = {

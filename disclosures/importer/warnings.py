@@ -98,3 +98,33 @@ def summary_warnings(*, members, derived, amount_memo, header):
             )
         )
     return found
+
+
+def _rows_text(rows, limit=8):
+    shown = "、".join(str(r) for r in rows[:limit])
+    return shown + (_("等 %(n)s 行") % {"n": len(rows)} if len(rows) > limit else "")
+
+
+def group_warnings(*, renamed, unknown, registered, column):
+    """Whole-file notes on group names: the spellings written as the registered name (one note), and each name that
+    matches no registered group of the village (a warning per name, with its rows)."""
+    found = []
+    if renamed:
+        pairs = "；".join(
+            _("“%(written)s”→“%(name)s”（%(n)s 行）") % {"written": written, "name": name, "n": len(rows)}
+            for (written, name), rows in sorted(renamed.items(), key=lambda item: item[1][0])
+        )
+        found.append(
+            warning(
+                None,
+                "group_renamed",
+                _("「%(column)s」已按本村登记的小组名称统一：%(pairs)s") % {"column": column, "pairs": pairs},
+            )
+        )
+    for written, rows in sorted(unknown.items(), key=lambda item: item[1][0]):
+        text = _(
+            "第 %(rows)s 行的「%(column)s」写的是“%(written)s”，不是本村登记的小组（%(registered)s）："
+            "请改为登记的名称；如果本村确有这个小组，请县管理员在区划里登记"
+        ) % {"rows": _rows_text(rows), "column": column, "written": written, "registered": "、".join(registered)}
+        found.append(warning(rows[0], "group_unknown", text))
+    return found

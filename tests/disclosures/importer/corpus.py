@@ -320,7 +320,10 @@ def build_cases():
             "bad_checksum",
             "校验位.xlsx",
             xlsx_bytes(checksum),
-            errors=["第 3 行「身份证号码」校验位错误"],
+            errors=[
+                "第 3 行 李四 的「身份证号码」写的是 35*************120，校验位错误：第 18 位与前 17 位算出的不一致，"
+                "通常是其中某一位抄错了或两位颠倒了，请对照身份证或户口簿逐位核对"
+            ],
             entries=[expected_standard(2)[0], expected_standard(2)[2]],
         )
     )
@@ -335,7 +338,7 @@ def build_cases():
             "duplicate_in_file",
             "重复.xlsx",
             xlsx_bytes(duplicate),
-            errors=["第 5 行「身份证号码」与第 2 行重复（同一身份证号）"],
+            errors=["第 5 行 张三 的「身份证号码」与第 2 行重复（同一身份证号）"],
             entries=expected_standard(2),
         )
     )
@@ -352,7 +355,7 @@ def build_cases():
             "required_missing",
             "缺姓名.xlsx",
             xlsx_bytes(missing),
-            errors=["第 3 行「户主姓名」必填，不能为空", "第 4 行「月保障金额」必填，不能为空"],
+            errors=["第 3 行「户主姓名」必填，不能为空", "第 4 行 王五 的「月保障金额」必填，不能为空"],
             entries=[expected_standard(2)[0]],
         )
     )
@@ -372,9 +375,9 @@ def build_cases():
             xlsx_bytes(ranges),
             category={"amount_min": Decimal("0"), "amount_max": Decimal("1500")},
             errors=[
-                "第 2 行「月保障金额」金额 2000.00 元超出本类别范围（0–1500 元）",
-                "第 3 行「保障人数」应在 1 到 30 之间，实际为 0",
-                "第 4 行「月保障金额」“壹仟元”不是金额",
+                "第 2 行 张三 的「月保障金额」金额 2000.00 元超出本类别范围（0–1500 元）",
+                "第 3 行 李四 的「保障人数」应在 1 到 30 之间，实际为 0",
+                "第 4 行 王五 的「月保障金额」“壹仟元”不是金额",
             ],
         )
     )
@@ -500,7 +503,7 @@ def build_cases():
             "bad_date",
             "日期错.xlsx",
             xlsx_bytes(bad_date),
-            errors=["第 2 行「批准日期」“三月五号”不是日期（可写成 2026-11-05 或 2026年11月5日）"],
+            errors=["第 2 行 张三 的「批准日期」“三月五号”不是日期（可写成 2026-11-05 或 2026年11月5日）"],
         )
     )
 

@@ -70,7 +70,8 @@ def test_fix_and_upload_again_then_confirm(clerk, world, dibao):
     assert response.status_code == 302 and response["Location"].endswith(f"/{job.pk}/preview/")
 
     page = clerk.get(response["Location"]).content.decode()
-    assert "<td>3</td><td>身份证号码</td><td>校验位错误</td>" in page
+    # the error names the person (李四) and shows the ID masked, as stored
+    assert "<td>3</td><td>李四</td><td>身份证号码</td><td>写的是 35*************120，校验位错误：" in page
     assert "确认导入" not in page
     assert not RosterEntry.objects.exists()
 

@@ -36,7 +36,10 @@ def test_clerk_fixes_the_file_and_confirms(live_server, chromium, world, clerk_v
     rows = [HEADER, *standard_rows()]
     rows[2][2] = bad_checksum_id(12)
     upload(page, live_server.url, roster_file(rows))
-    assert page.locator("#errors + table tbody tr").first.inner_text().split("\t") == ["3", "身份证号码", "校验位错误"]
+    row, name, column, problem = page.locator("#errors + table tbody tr").first.inner_text().split("\t")
+    assert (row, name, column) == ("3", "李四", "身份证号码") and problem.startswith(
+        "写的是 35*************120，校验位错误"
+    )
     assert page.get_by_role("button", name="确认导入").count() == 0
 
     upload(page, live_server.url, roster_file())
@@ -44,6 +47,7 @@ def test_clerk_fixes_the_file_and_confirms(live_server, chromium, world, clerk_v
     with page.expect_navigation():
         page.get_by_role("button", name="确认导入 3 行").click()
     assert "已导入 3 行" in page.locator("ul.messagelist").inner_text()
+    assert "/roster/" in page.url  # next: the roster as residents will see it
     context.close()
 
     job = ImportJob.objects.get(status=ImportStatus.IMPORTED)

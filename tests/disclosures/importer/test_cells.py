@@ -91,10 +91,16 @@ def test_id_numbers():
         cells.id_number(float(good[:17] + "0"))
     with pytest.raises(cells.CellError, match="科学计数法"):
         cells.id_number("3.50102E+17")
-    with pytest.raises(cells.CellError, match="末三位为 000"):
+    with pytest.raises(cells.CellError, match="末三位是 000.*Excel.*15 位有效数字"):
         cells.id_number(good[:15] + "000")
-    with pytest.raises(cells.CellError, match="应为 18 位"):
+    with pytest.raises(cells.CellError, match=r"写的是 \*\*\*\*\*，共 5 位（少了 13 位）；身份证号应为 18 位"):
         cells.id_number("12345")
+    with pytest.raises(cells.CellError, match=r"共 20 位（多了 2 位）"):
+        cells.id_number(good + "12")
+    with pytest.raises(cells.CellError, match=f"写的是 {good[:2]}\\*{{13}}{good[-3:-1]}.，校验位错误"):
+        cells.id_number(good[:17] + ("0" if good[17] != "0" else "1"))
+    with pytest.raises(cells.CellError, match="含有数字和末位 X 以外的字符"):
+        cells.id_number(good[:8] + "A" + good[9:])
 
 
 def test_names_and_text():

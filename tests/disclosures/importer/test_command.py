@@ -63,7 +63,7 @@ def test_errors_print_each_row_and_exit_non_zero(tmp_path, clerk_v1, dibao):
             *("--user", "clerk_v1"),
             stdout=out,
         )
-    assert "错误：第 3 行「身份证号码」校验位错误" in out.getvalue()
+    assert "错误：第 3 行 李四 的「身份证号码」写的是 35*************120，校验位错误：" in out.getvalue()
     assert RosterEntry.objects.count() == 0
 
 

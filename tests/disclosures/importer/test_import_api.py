@@ -11,6 +11,9 @@ from .corpus import HEADER, PEOPLE, bad_checksum_id, standard_rows
 from .factories import roster_category
 from .test_services import roster_file, upload
 
+CHECKSUM_ADVICE = (
+    "校验位错误：第 18 位与前 17 位算出的不一致，通常是其中某一位抄错了或两位颠倒了，请对照身份证或户口簿逐位核对"
+)
 URL = "/api/v1/staff/roster-imports/"
 
 
@@ -54,7 +57,13 @@ def test_errors_are_listed_and_block_confirmation(world, dibao, clerk_v1):
     body = post_file(client, roster_file(rows)).json()
     assert body["status"] == "invalid"
     assert body["result"]["errors"] == [
-        {"row": 4, "column": "身份证号码", "message": "校验位错误", "text": "第 4 行「身份证号码」校验位错误"}
+        {
+            "row": 4,
+            "name": "王五",
+            "column": "身份证号码",
+            "message": f"写的是 35*************130，{CHECKSUM_ADVICE}",
+            "text": f"第 4 行 王五 的「身份证号码」写的是 35*************130，{CHECKSUM_ADVICE}",
+        }
     ]
     response = client.post(f"{URL}{body['id']}/confirm/", {}, format="json")
     assert response.status_code == 400

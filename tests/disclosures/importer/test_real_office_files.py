@@ -155,6 +155,11 @@ def entries(validation, *fields):
     return [tuple(getattr(e, f) for f in fields) for e in validation.entries]
 
 
+CHECKSUM_ADVICE = (
+    "校验位错误：第 18 位与前 17 位算出的不一致，通常是其中某一位抄错了或两位颠倒了，请对照身份证或户口簿逐位核对"
+)
+
+
 def error_texts(validation):
     return [e["text"] for e in validation.errors]
 
@@ -279,7 +284,9 @@ def test_a_village_column_naming_another_village_is_an_error():
 
     _book, validation = read(xlsx(township_roll), "青山镇低保名单.xlsx", division=VILLAGE)
 
-    assert error_texts(validation) == ["第 3 行「村」是“青山镇西岭村”，不是本次导入的东坪村：一次只能导入一个村的名单"]
+    assert error_texts(validation) == [
+        "第 3 行 李四 的「村」是“青山镇西岭村”，不是本次导入的东坪村：一次只能导入一个村的名单"
+    ]
     assert entries(validation, "row", "name") == [(2, "张三"), (4, "王五")]
 
 
@@ -546,7 +553,7 @@ def test_huinong_yikatong_roll_saved_as_xls_by_wps():
 
     assert book.kind == "xls" and book.sheets == ["Sheet1"]
     assert error_texts(validation) == [
-        "第 6 行「一卡通号」被 Excel 当成了数字，末尾几位已丢失。请把该列设为“文本”格式后重新输入。"
+        "第 6 行 王五 的「一卡通号」被 Excel 当成了数字，末尾几位已丢失。请把该列设为“文本”格式后重新输入。"
     ]
     assert entries(validation, "row", "name", "amount", "bank_account", "remark") == [
         (4, "张三", Decimal("601.69"), "6217981000001234567", ""),
@@ -649,18 +656,22 @@ def test_id_numbers_as_offices_store_them():
         )
 
     _book, validation = read(xlsx(ids), "身份证.xlsx")
-
     assert error_texts(validation) == [
-        "第 2 行「身份证号码」被 Excel 当成了数字（显示为 3.60123E+17），只保留了 15 位有效数字，末尾几位已丢失。"
+        "第 2 行 张三 的「身份证号码」被 Excel 当成了数字（显示为 3.60123E+17），"
+        "只保留了 15 位有效数字，末尾几位已丢失。"
         "请把该列设为“文本”格式，再重新输入完整的身份证号。",
-        "第 5 行「身份证号码」与第 4 行重复（同一身份证号）",
-        "第 7 行「身份证号码」出生日期“19601345”（第 7–14 位）不是有效日期",
-        "第 8 行「身份证号码」校验位错误",
-        "第 9 行「身份证号码」被 Excel 显示成了科学计数法（如 3.5E+17），后三位已变成 0。"
+        "第 5 行 赵六 的「身份证号码」与第 4 行重复（同一身份证号）",
+        "第 7 行 孙八 的「身份证号码」出生日期“19601345”（第 7–14 位）不是有效日期",
+        "第 8 行 周九 的「身份证号码」写的是 36*************050，" + CHECKSUM_ADVICE,
+        "第 9 行 吴十 的「身份证号码」被 Excel 显示成了科学计数法（如 3.5E+17），后三位已变成 0。"
         "请把该列设为“文本”格式，再逐个重新输入身份证号。",
-        "第 10 行「身份证号码」末三位为 000，可能被 Excel 当成数字截断了。请把该列设为“文本”格式后重新输入。",
-        "第 11 行「身份证号码」应为 18 位（最后一位可为 X），实际为“36******601”",
-        "第 12 行「身份证号码」出生日期 2030-01-01（第 7–14 位）晚于今天",
+        "第 10 行 郑一 的「身份证号码」写的是 36*************000，末三位是 000，校验位对不上："
+        "这多半是 Excel 把号码当成了数字，"
+        "只保留 15 位有效数字，后三位变成了 0。请把这一列设为“文本”格式，再照身份证重新输入完整号码",
+        "第 11 行 冯二 的「身份证号码」写的是 36******601，共 11 位（少了 7 位）；"
+        "身份证号应为 18 位（最后一位可为 X），"
+        "请照身份证补全或改正",
+        "第 12 行 陈三 的「身份证号码」出生日期 2030-01-01（第 7–14 位）晚于今天",
     ]
     converted = body + check_char(body)
     assert entries(validation, "row", "name", "id_number") == [
@@ -689,7 +700,7 @@ def test_same_person_in_old_and_new_form_is_a_duplicate():
         )
 
     _book, validation = read(xlsx(dup), "重复.xlsx")
-    assert error_texts(validation) == ["第 3 行「身份证号」与第 2 行重复（同一身份证号）"]
+    assert error_texts(validation) == ["第 3 行 王五 的「身份证号」与第 2 行重复（同一身份证号）"]
 
 
 def test_birth_dates_inside_ids_are_checked():
@@ -712,10 +723,10 @@ def test_birth_dates_inside_ids_are_checked():
 
     _book, validation = read(xlsx(ids), "出生日期.xlsx")
     assert error_texts(validation) == [
-        "第 2 行「身份证号」出生日期“19600230”（第 7–14 位）不是有效日期",
-        "第 3 行「身份证号」出生日期“19601301”（第 7–14 位）不是有效日期",
-        "第 4 行「身份证号」出生日期“18991231”（第 7–14 位）早于 1900 年",
-        "第 5 行「身份证号」出生日期 2099-12-31（第 7–14 位）晚于今天",
+        "第 2 行 甲 的「身份证号」出生日期“19600230”（第 7–14 位）不是有效日期",
+        "第 3 行 乙 的「身份证号」出生日期“19601301”（第 7–14 位）不是有效日期",
+        "第 4 行 丙 的「身份证号」出生日期“18991231”（第 7–14 位）早于 1900 年",
+        "第 5 行 丁 的「身份证号」出生日期 2099-12-31（第 7–14 位）晚于今天",
     ]
     assert entries(validation, "name") == [("戊",)]
 
@@ -752,11 +763,11 @@ def test_amounts_as_clerks_write_them():
     _book, validation = read(data, "金额.xlsx")
 
     assert error_texts(validation) == [
-        "第 8 行「月保障金额」金额不能为负数（-100）",
-        "第 9 行「月保障金额」必填，不能为空（写的是“—”）",
-        "第 10 行「月保障金额」“壹仟贰佰元”不是金额",
-        "第 11 行「月保障金额」金额最多保留两位小数（“1200.005”）",
-        "第 13 行「月保障金额」“张三”不是金额",
+        "第 8 行 周九 的「月保障金额」金额不能为负数（-100）",
+        "第 9 行 吴十 的「月保障金额」必填，不能为空（写的是“—”）",
+        "第 10 行 郑一 的「月保障金额」“壹仟贰佰元”不是金额",
+        "第 11 行 冯二 的「月保障金额」金额最多保留两位小数（“1200.005”）",
+        "第 13 行 褚四 的「月保障金额」“张三”不是金额",
     ]
     assert entries(validation, "name", "amount") == [
         ("张三", Decimal("1200.00")),
@@ -872,9 +883,10 @@ def test_formula_errors_and_masked_ids_copied_from_a_notice():
     _book, validation = read(csv_text(lines, "utf-8"), "公式错误.csv")
     assert error_texts(validation) == [
         "第 2 行「姓名」是 Excel 公式错误“#N/A”（如 VLOOKUP 没有找到），请在原表中检查这一格的公式",
-        "第 3 行「金额」是 Excel 公式错误“#VALUE!”（如 VLOOKUP 没有找到），请在原表中检查这一格的公式",
-        "第 4 行「身份证号」中间几位被 * 隐去了（可能是从公示名单复制的），请填写完整的身份证号；公示时系统会自动隐去",
-        "第 5 行「保障人口」是 Excel 公式错误“#REF!”（如 VLOOKUP 没有找到），请在原表中检查这一格的公式",
+        "第 3 行 李四 的「金额」是 Excel 公式错误“#VALUE!”（如 VLOOKUP 没有找到），请在原表中检查这一格的公式",
+        "第 4 行 王五 的「身份证号」中间几位被 * 隐去了（可能是从公示名单复制的），"
+        "请填写完整的身份证号；公示时系统会自动隐去",
+        "第 5 行 赵六 的「保障人口」是 Excel 公式错误“#REF!”（如 VLOOKUP 没有找到），请在原表中检查这一格的公式",
     ]
 
 
@@ -1167,7 +1179,7 @@ def test_a_township_roll_uploaded_for_one_village_is_refused_row_by_row(world, c
 
     assert job.status == ImportStatus.INVALID
     assert [e["text"] for e in job.result["errors"]] == [
-        "第 3 行「村」是“乙村”，不是本次导入的甲村：一次只能导入一个村的名单"
+        "第 3 行 李四 的「村」是“乙村”，不是本次导入的甲村：一次只能导入一个村的名单"
     ]
 
 

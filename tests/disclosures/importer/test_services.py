@@ -27,6 +27,7 @@ from disclosures.services import (
 from sunshine.audit.actions import ACTIONS
 from sunshine.audit.models import AuditEvent
 from sunshine.identity import decrypt, person_key
+from tests.factories import group as registered_group
 from villages.models import StaffRelative
 
 from .corpus import HEADER, PEOPLE, bad_checksum_id, make_id, rows_sheet, standard_rows, xlsx_bytes
@@ -127,7 +128,10 @@ def test_an_error_in_the_last_row_blocks_the_import(world, clerk_v1):
     job = upload(clerk_v1, world.v1, roster_file(rows))
 
     assert job.status == ImportStatus.INVALID
-    assert [e["text"] for e in job.result["errors"]] == ["第 4 行「身份证号码」校验位错误"]
+    assert [e["text"] for e in job.result["errors"]] == [
+        "第 4 行 王五 的「身份证号码」写的是 35*************130，校验位错误：第 18 位与前 17 位算出的不一致，"
+        "通常是其中某一位抄错了或两位颠倒了，请对照身份证或户口簿逐位核对"
+    ]
     with pytest.raises(ValidationError):
         importer.roster_import_confirm(job=job, actor=clerk_v1)
     assert untouched()
@@ -273,6 +277,7 @@ def test_a_large_file_is_validated_later_and_shows_progress(world, clerk_v1, set
 
 
 def test_the_same_person_on_another_villages_roster_is_a_warning(world, clerk_v1, reviewer_t1, inspector):
+    registered_group(world.v1, "二组")  # the file's groups are 甲村's registered ones: no group warning
     clerk_v2 = __import__("tests.factories", fromlist=["staff"]).staff("clerk_v2", "village_clerk", world.v2)
     importer.roster_import_confirm(job=upload(clerk_v2, world.v2), actor=clerk_v2)
 
@@ -294,6 +299,7 @@ def test_the_same_person_on_another_villages_roster_is_a_warning(world, clerk_v1
 
 
 def test_a_staff_relative_is_a_warning(world, clerk_v1, reviewer_t1):
+    registered_group(world.v1, "二组")  # the file's groups are 甲村's registered ones: no group warning
     StaffRelative.objects.create(user=reviewer_t1, name="李四", person_key=person_key(PEOPLE[1][1]), relation="兄弟")
     job = upload(clerk_v1, world.v1)
     assert job.status == ImportStatus.READY
@@ -333,6 +339,7 @@ def test_a_changed_file_on_disk_is_refused_at_confirmation(world, clerk_v1):
 
 
 def test_big_files_find_the_same_warnings_with_one_scan(world, clerk_v1, reviewer_t1, monkeypatch):
+    registered_group(world.v1, "二组")  # the file's groups are 甲村's registered ones: no group warning
     clerk_v2 = __import__("tests.factories", fromlist=["staff"]).staff("clerk_v2", "village_clerk", world.v2)
     importer.roster_import_confirm(
         job=upload(clerk_v2, world.v2, roster_file([HEADER, standard_rows()[0]])), actor=clerk_v2
