@@ -11,10 +11,6 @@ from villages.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
-# The roster page's own debt, removed by issue 14's clerk part (确认时间, 撤下时间); drop this after the merge.
-ROSTER_PAGE_DEBT = {"Confirmed", "Taken", "down"}
-
-
 def test_the_inspector_follows_a_rosters_whole_history(live_server, chromium):
     call_command("seed_demo", verbosity=0)
     job = ImportJob.objects.filter(disclosure__isnull=False).select_related("disclosure").order_by("pk").first()
@@ -24,7 +20,7 @@ def test_the_inspector_follows_a_rosters_whole_history(live_server, chromium):
     users = {"inspector", "county_admin", "clerk_v", "reviewer_t", "discipline_t"}  # the word rule stops at digits
 
     page.goto(f"{live_server.url}/admin/disclosures/disclosure/{roster.pk}/change/")
-    assert_no_english(page, allow=users | ROSTER_PAGE_DEBT)
+    assert_no_english(page, allow=users)
 
     page.get_by_role("link", name="变更记录").click()
     page.wait_for_load_state()

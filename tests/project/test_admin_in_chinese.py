@@ -173,9 +173,6 @@ KNOWN_UNTRANSLATED = {
         "console",
         "label",
     },
-    # Issue 14's clerk part (helper "clerk") renames these: 确认时间, 撤下时间, 行数, 提交时间.
-    r"^/admin/disclosures/disclosure/\d+/change/$": {"Confirmed", "Taken", "down"},
-    r"^/admin/disclosures/importjob/$": {"Created", "Rows", "total"},
     r"^/admin/villages/(membership/|division/(add|\d+/change)/$)": {"Created"},
 }
 
