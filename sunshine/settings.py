@@ -191,9 +191,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
-    "axes",
+    "sunshine.third_party_apps.AxesConfig",  # django-axes, named in Chinese
     "django_otp",
-    "django_otp.plugins.otp_totp",
+    "sunshine.third_party_apps.TOTPConfig",  # django-otp TOTP, named in Chinese
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
