@@ -6,6 +6,8 @@ showed; the save goes through ``revision_save_rows`` with the revision's version
 total is the revision's own ``entry_count`` (kept by every service that writes rows): no count query.
 """
 
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
 from django.forms.models import BaseInlineFormSet
 
 ROWS_PER_PAGE = 100
@@ -15,6 +17,17 @@ PAGE_PARAM = "rows"
 def requested_page(request):
     raw = request.GET.get(PAGE_PARAM, "1")
     return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+
+
+def on_same_page(request, url):
+    """``url`` (the change page Django redirects to after 保存并继续编辑 or a refusal) on the page the form was
+    posted from: Django keeps only the list filters, so without this the clerk lands back on page 1."""
+    page = requested_page(request)
+    if page == 1:
+        return url
+    parts = urlsplit(url)
+    query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key != PAGE_PARAM]
+    return urlunsplit(parts._replace(query=urlencode([*query, (PAGE_PARAM, str(page))])))
 
 
 class PagedInlineFormSet(BaseInlineFormSet):

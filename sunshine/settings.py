@@ -199,7 +199,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "django_tasks",
-    "django_tasks_db",
+    "sunshine.third_party_apps.TasksDBConfig",  # django-tasks-db, named in Chinese
     "sunshine.audit",
     "villages",
     "disclosures",

@@ -1,13 +1,14 @@
 """Chinese names for third-party apps whose own AppConfig has none (issue 14: no English label in the admin).
 
-django-axes and django-otp's TOTP plugin name neither their app nor (otp_totp) their model translatably, so the
-admin's sidebar showed "Axes" and "Otp_Totp → TOTP devices". These configs replace theirs in INSTALLED_APPS; the
-app labels (and so tables, migrations, URLs and permissions) stay the same.
+django-axes, django-tasks-db and django-otp's TOTP plugin name neither their app nor (otp_totp) their model
+translatably, so the admin showed "Axes", "Otp_Totp → TOTP devices" and "Tasks Database Backend". These configs
+replace theirs in INSTALLED_APPS; the app labels (and so tables, migrations, URLs and permissions) stay the same.
 """
 
 from axes.apps import AppConfig as AxesAppConfig
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.apps import DefaultConfig as TOTPAppConfig
+from django_tasks_db.apps import TasksAppConfig as TasksDBAppConfig
 
 
 class AxesConfig(AxesAppConfig):
@@ -24,3 +25,7 @@ class TOTPConfig(TOTPAppConfig):
         # migration is asked for in a package we do not own.
         meta.verbose_name = _("动态口令设备")
         meta.verbose_name_plural = _("动态口令设备")
+
+
+class TasksDBConfig(TasksDBAppConfig):
+    verbose_name = _("后台任务库")
