@@ -20,8 +20,10 @@ def requested_page(request):
 
 
 def on_same_page(request, url):
-    """``url`` (the change page Django redirects to after 保存并继续编辑 or a refusal) on the page the form was
-    posted from: Django keeps only the list filters, so without this the clerk lands back on page 1."""
+    """``url`` (the change page a save redirects to) on the page of rows the form was posted from.
+
+    A refused save redirects to the bare path, which landed the clerk back on page 1; 保存并继续编辑 keeps
+    the query in Django 5.2 but nothing promised it, so both go through here (the page last, after any filters)."""
     page = requested_page(request)
     if page == 1:
         return url

@@ -126,3 +126,23 @@ def test_save_and_continue_on_page_one_adds_no_page(client, world, categories, c
     ]
     response = client.post(change, {**rows_post(revision, rows, initial=len(rows)), "_continue": "1"})
     assert response.status_code == 302 and response["Location"] == change
+
+
+def test_a_refused_save_on_page_two_returns_to_page_two(client, world, categories, clerk_v1, monkeypatch):
+    """The service refuses (the revision left draft meanwhile): nothing is saved and the clerk is back on page 2."""
+    from django.core.exceptions import ValidationError
+
+    from disclosures import services
+
+    def refuse(**kwargs):
+        raise ValidationError("此版本已不是草稿")
+
+    revision = big_draft(clerk_v1, world, categories, ROWS_PER_PAGE + 10)
+    change = f"/admin/disclosures/revision/{revision.pk}/change/"
+    client.force_login(clerk_v1)
+    rows = _page_two_rows(revision)
+    rows[0]["amount"] = "777"
+    monkeypatch.setattr(services, "revision_save_rows", refuse)
+    response = client.post(change + "?rows=2", {**rows_post(revision, rows, initial=len(rows)), "_continue": "1"})
+    assert response.status_code == 302 and response["Location"] == change + "?rows=2"
+    assert not RosterEntry.objects.filter(revision=revision, amount=777).exists()
