@@ -23,7 +23,11 @@ def permission_label(permission):
     model = permission.content_type.model_class()
     if action not in ACTIONS or model is None or model._meta.model_name != model_name:
         return permission.name
-    return f"{ACTIONS[action]} {model._meta.verbose_name}（{model._meta.app_config.verbose_name}）"
+    return _("%(action)s %(model)s（%(app)s）") % {
+        "action": ACTIONS[action],
+        "model": model._meta.verbose_name,
+        "app": model._meta.app_config.verbose_name,
+    }
 
 
 class PermissionChoiceField(forms.ModelMultipleChoiceField):
