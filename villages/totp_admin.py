@@ -5,7 +5,7 @@ secret key on the add page and a QR code; it is gated by Django model permission
 replaces it: Chinese columns, read-only fields a county admin needs (owner, name, confirmed, last used, drift and
 throttling), gated by the role table (``two_factor.reset``) and scoped to staff in the admin's county. The one
 change is deletion: the owner enrols a new device at the next sign-in (villages.two_factor), and it is audited as
-``auth.totp_reset``. Devices are enrolled only by their owner, never added here.
+``auth.totp_removed``. Devices are enrolled only by their owner, never added here.
 """
 
 from django.contrib import admin
@@ -104,7 +104,7 @@ class TwoFactorDeviceAdmin(admin.ModelAdmin):
         obj.delete()
         audit_record(
             actor=request.user,
-            action="auth.totp_reset",
+            action="auth.totp_removed",
             object_repr=user.get_username(),
             division=_division(user),
             reason=gettext("县管理员重置动态口令设备，下次登录时重新绑定"),

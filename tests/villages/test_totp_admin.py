@@ -79,7 +79,7 @@ def test_a_reset_deletes_the_device_and_writes_one_event_without_the_key(client,
     client.force_login(county_admin)
     response = client.post(reverse("admin:otp_totp_totpdevice_delete", args=[mine.pk]), {"post": "yes"})
     assert response.status_code == 302 and not TOTPDevice.objects.filter(pk=mine.pk).exists()
-    (event,) = AuditEvent.objects.filter(action="auth.totp_reset")
+    (event,) = AuditEvent.objects.filter(action="auth.totp_removed")
     assert event.actor_id == county_admin.pk and event.object_repr == "clerk_v1"
     assert event.division_id == clerk_v1.memberships.get().division_id
     assert mine.key not in str(event.data) and mine.key not in (event.reason or "")
@@ -91,7 +91,7 @@ def test_a_bulk_reset_writes_one_event_per_device(client, county_admin, clerk_v1
     data = {"action": "delete_selected", "_selected_action": [d.pk for d in devices], "post": "yes"}
     assert client.post(LIST, data).status_code == 302
     assert not TOTPDevice.objects.exists()
-    assert sorted(AuditEvent.objects.filter(action="auth.totp_reset").values_list("object_repr", flat=True)) == [
+    assert sorted(AuditEvent.objects.filter(action="auth.totp_removed").values_list("object_repr", flat=True)) == [
         "clerk_v1",
         "reviewer_t1",
     ]
