@@ -411,9 +411,7 @@ class Complaint(models.Model):
     # rejected or closed. Computed and stored by the database from ``status``, so no writer (the moves, the
     # tick's bulk SQL, an import) can forget it; ``complaint_queue_idx`` serves the queue's whole order from it.
     queue_rank = models.GeneratedField(
-        expression=models.Case(
-            models.When(status__in=OPEN_STATES, then=models.Value(0)), default=models.Value(1)
-        ),
+        expression=models.Case(models.When(status__in=OPEN_STATES, then=models.Value(0)), default=models.Value(1)),
         output_field=models.SmallIntegerField(),
         db_persist=True,
         verbose_name=_("队列顺序"),
@@ -492,14 +490,16 @@ class Outbox(models.Model):
     Status, derived: sent (``sent_at``), given up (``attempts`` reached the maximum), waiting for a retry
     (``next_attempt_at``), being sent (``claimed_until`` in the future) or pending."""
 
-    channel = models.CharField(max_length=10, choices=OutboxChannel.choices)
-    recipient = models.TextField(blank=True)  # encrypted for filers' phones/e-mails
-    recipient_label = models.CharField(max_length=150, blank=True)
-    subject = models.CharField(max_length=200)
-    body = models.TextField()
-    complaint = models.ForeignKey(Complaint, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    channel = models.CharField(_("渠道"), max_length=10, choices=OutboxChannel.choices)
+    recipient = models.TextField(_("收件地址"), blank=True)  # encrypted for filers' phones/e-mails
+    recipient_label = models.CharField(_("收件人"), max_length=150, blank=True)
+    subject = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("正文"))
+    complaint = models.ForeignKey(
+        Complaint, verbose_name=_("留言"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True, db_index=True)
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     last_error = models.TextField(_("上次失败原因"), blank=True)  # masked: never the recipient's number
     next_attempt_at = models.DateTimeField(_("下次重试"), null=True, blank=True)  # backoff after a failure
@@ -511,7 +511,7 @@ class Outbox(models.Model):
         ordering = ["-id"]
 
     def __str__(self):
-        return f"{self.channel} → {self.recipient_label}: {self.subject}"
+        return f"{self.get_channel_display()} → {self.recipient_label}: {self.subject}"
 
 
 class ApiKey(models.Model):

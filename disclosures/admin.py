@@ -26,7 +26,7 @@ from villages.permissions import can
 from villages.selectors import scope_for
 
 from . import review_admin, selectors, services, validators
-from .admin_paging import PagedInlineFormSet, paged_formset, requested_page, rows_pager
+from .admin_paging import PagedInlineFormSet, on_same_page, paged_formset, requested_page, rows_pager
 from .calendar import obligations
 from .models import (
     CLOSED_REVISION_STATES,
@@ -711,8 +711,11 @@ class RevisionAdmin(RevisionFigures, JurisdictionAdminMixin, admin.ModelAdmin):
 
     def response_change(self, request, obj):
         if getattr(request, "_revision_refused", False):
-            return redirect(request.path)
-        return super().response_change(request, obj)
+            return redirect(on_same_page(request, request.path))
+        response = super().response_change(request, obj)
+        if "_continue" in request.POST:  # 保存并继续编辑 stays on the page of rows being edited
+            response["Location"] = on_same_page(request, response["Location"])
+        return response
 
 
 # The roster import (upload → preview → confirm), the inspectors' pages (异常线索, 乡镇统计) and the list of roster

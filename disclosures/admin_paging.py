@@ -6,6 +6,8 @@ showed; the save goes through ``revision_save_rows`` with the revision's version
 total is the revision's own ``entry_count`` (kept by every service that writes rows): no count query.
 """
 
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
 from django.forms.models import BaseInlineFormSet
 
 ROWS_PER_PAGE = 100
@@ -15,6 +17,19 @@ PAGE_PARAM = "rows"
 def requested_page(request):
     raw = request.GET.get(PAGE_PARAM, "1")
     return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+
+
+def on_same_page(request, url):
+    """``url`` (the change page a save redirects to) on the page of rows the form was posted from.
+
+    A refused save redirects to the bare path, which landed the clerk back on page 1; 保存并继续编辑 keeps
+    the query in Django 5.2 but nothing promised it, so both go through here (the page last, after any filters)."""
+    page = requested_page(request)
+    if page == 1:
+        return url
+    parts = urlsplit(url)
+    query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key != PAGE_PARAM]
+    return urlunsplit(parts._replace(query=urlencode([*query, (PAGE_PARAM, str(page))])))
 
 
 class PagedInlineFormSet(BaseInlineFormSet):

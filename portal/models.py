@@ -34,3 +34,6 @@ class BackgroundTask(DBTaskResult):
         proxy = True
         verbose_name = _("后台任务")
         verbose_name_plural = _("后台任务")
+
+    def __str__(self):  # the change page's title and history (the parent's is "BackgroundTask object (…)")
+        return _("后台任务 %(id)s") % {"id": self.id}

@@ -5,6 +5,7 @@ attempts and, for a failure, the exception's class and message. Never its argume
 a job; the job's own page shows what it may); nothing here can be added, changed or deleted.
 """
 
+from django.conf import settings
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from django_tasks import TaskResultStatus
@@ -32,8 +33,27 @@ if admin.site.is_registered(DBTaskResult):
     admin.site.unregister(DBTaskResult)  # django-tasks-db's own page shows arguments and tracebacks to superusers
 
 
+# Queue name (settings.TASKS) → what staff call it; an unknown queue is shown as it is named.
+QUEUE_LABELS = {
+    "default": _("常规"),
+    "bulletins": _("公示栏 PDF"),
+    "imports": _("名单导入"),
+}
+
+
 def task_label(task_path):
     return TASK_LABELS.get(task_path) or task_path.rsplit(".", 1)[-1]
+
+
+class QueueFilter(admin.SimpleListFilter):
+    title = _("队列")
+    parameter_name = "queue_name"
+
+    def lookups(self, request, model_admin):
+        return [(name, QUEUE_LABELS.get(name, name)) for name in model_admin.queue_names()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(queue_name=self.value()) if self.value() else queryset
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -60,11 +80,11 @@ class TasksViewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 TASK_COLUMNS = (
     "task_name_zh",
     "status_zh",
-    "queue_name",
+    "queue_zh",
     "attempts",
-    "enqueued_at",
-    "started_at",
-    "finished_at",
+    "enqueued_zh",
+    "started_zh",
+    "finished_zh",
     "next_attempt",
     "reason",
 )
@@ -73,7 +93,7 @@ TASK_COLUMNS = (
 @admin.register(BackgroundTask)
 class BackgroundTaskAdmin(TasksViewAdmin):
     list_display = TASK_COLUMNS
-    list_filter = (StatusFilter, "queue_name")
+    list_filter = (StatusFilter, QueueFilter)
     ordering = ("-enqueued_at",)
     date_hierarchy = "enqueued_at"
     show_full_result_count = False
@@ -86,6 +106,29 @@ class BackgroundTaskAdmin(TasksViewAdmin):
     @admin.display(description=_("状态"), ordering="status")
     def status_zh(self, obj):
         return status_label(obj.status)
+
+    @admin.display(description=_("队列"), ordering="queue_name")
+    def queue_zh(self, obj):
+        return QUEUE_LABELS.get(obj.queue_name, obj.queue_name)
+
+    # django-tasks-db's own fields carry English verbose names: shown through these columns instead.
+    @admin.display(description=_("入队时间"), ordering="enqueued_at")
+    def enqueued_zh(self, obj):
+        return obj.enqueued_at
+
+    @admin.display(description=_("开始时间"), ordering="started_at")
+    def started_zh(self, obj):
+        return obj.started_at or "—"
+
+    @admin.display(description=_("结束时间"), ordering="finished_at")
+    def finished_zh(self, obj):
+        return obj.finished_at or "—"
+
+    def queue_names(self):
+        """The configured queues and any a stored task names (a queue removed from the settings keeps its rows)."""
+        configured = [name for backend in settings.TASKS.values() for name in backend.get("QUEUES", [])]
+        stored = BackgroundTask.objects.order_by().values_list("queue_name", flat=True).distinct()
+        return list(dict.fromkeys([*configured, *stored]))
 
     @admin.display(description=_("尝试次数"))
     def attempts(self, obj):

@@ -191,15 +191,15 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
-    "axes",
+    "sunshine.third_party_apps.AxesConfig",  # django-axes, named in Chinese
     "django_otp",
-    "django_otp.plugins.otp_totp",
+    "sunshine.third_party_apps.TOTPConfig",  # django-otp TOTP, named in Chinese
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
     "django_tasks",
-    "django_tasks_db",
+    "sunshine.third_party_apps.TasksDBConfig",  # django-tasks-db, named in Chinese
     "sunshine.audit",
     "villages",
     "disclosures",

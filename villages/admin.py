@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +12,7 @@ from . import (
 )
 from .admin_mixins import AuditHistoryMixin, JurisdictionAdminMixin, scoped_division_choices
 from .models import CalendarDay, Division, Membership, StaffRelative, VillageCadre
+from .permission_labels import ChinesePermissionsMixin
 from .permissions import can, divisions_with
 
 
@@ -200,7 +202,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class StaffUserAdmin(AuditHistoryMixin, UserAdmin):
+class StaffUserAdmin(ChinesePermissionsMixin, AuditHistoryMixin, UserAdmin):
     """County admins manage staff accounts in their county; others see none."""
 
     list_display = ("username", "first_name", "is_active", "last_login")
@@ -250,5 +252,14 @@ class StaffUserAdmin(AuditHistoryMixin, UserAdmin):
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
 
-# Admin pages of their own modules: login locks (django-axes) for county admins; 我的导出 (background exports).
-from . import auth_admin, export_admin  # noqa: E402,F401
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class StaffGroupAdmin(ChinesePermissionsMixin, GroupAdmin):
+    """Django's group page (superusers only, by model permissions), its permissions listed in Chinese."""
+
+
+# Admin pages of their own modules: login locks (django-axes) and TOTP devices for county admins; 我的导出 (exports).
+from . import auth_admin, export_admin, totp_admin  # noqa: E402,F401

@@ -132,7 +132,7 @@ class Membership(models.Model):
     )
     division = models.ForeignKey(Division, verbose_name=_("区划"), on_delete=models.PROTECT, related_name="memberships")
     role = models.CharField(_("角色"), max_length=32, choices=Role.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("岗位")

@@ -21,6 +21,7 @@ PERMISSIONS = {
     "calendar.change": {R.COUNTY_ADMIN},
     "audit.view": {R.TOWNSHIP_DISCIPLINE, R.COUNTY_INSPECTOR, R.COUNTY_ADMIN},
     "login_lock.reset": {R.COUNTY_ADMIN},  # see and lift django-axes login locks (villages.auth_admin)
+    "two_factor.reset": {R.COUNTY_ADMIN},  # see and delete (reset) staff TOTP devices (villages.totp_admin)
     "tasks.view": {R.COUNTY_INSPECTOR, R.COUNTY_ADMIN},  # 后台任务: the background task list (portal.tasks_admin)
     # disclosures
     "category.change": {R.COUNTY_ADMIN},

@@ -88,6 +88,7 @@ ACTIONS = {
     "auth.totp_enrolled": _("启用动态口令"),
     "auth.totp_verified": _("动态口令验证通过"),
     "auth.totp_failed": _("动态口令错误"),
+    "auth.totp_removed": _("重置动态口令设备"),
 }
 
 # Codes written before the registry, mapped to the code that replaced them (display only; never written).

@@ -80,3 +80,69 @@ def test_a_published_big_roster_is_paged_read_only(client, world, categories, cl
     page = client.get(f"/admin/disclosures/revision/{revision.pk}/change/").content.decode()
     assert not row_forms(page) and "村民0000" in page and f"村民{ROWS_PER_PAGE:04d}" not in page
     assert "?rows=2" in page
+
+
+def _page_two_rows(revision):
+    on_page_two = RosterEntry.objects.filter(revision=revision).order_by("position", "id")[ROWS_PER_PAGE:]
+    return [
+        {"id": str(e.pk), "name": e.name, "group": e.group, "household_size": "1", "amount": str(e.amount)}
+        for e in on_page_two
+    ]
+
+
+def test_save_and_continue_on_page_two_stays_on_page_two(client, world, categories, clerk_v1):
+    revision = big_draft(clerk_v1, world, categories, ROWS_PER_PAGE + 10)
+    change = f"/admin/disclosures/revision/{revision.pk}/change/"
+    client.force_login(clerk_v1)
+    rows = _page_two_rows(revision)
+    rows[0]["amount"] = "888"
+    data = {**rows_post(revision, rows, initial=len(rows)), "_continue": "1"}
+    response = client.post(change + "?rows=2", data)
+    assert response.status_code == 302 and response["Location"] == change + "?rows=2"
+    assert RosterEntry.objects.filter(revision=revision, amount=888).count() == 1
+    landed = client.get(response["Location"]).content.decode()
+    assert f"村民{ROWS_PER_PAGE:04d}" in landed and "村民0000" not in landed
+
+
+def test_save_and_continue_keeps_the_list_filters_and_the_page(client, world, categories, clerk_v1):
+    revision = big_draft(clerk_v1, world, categories, ROWS_PER_PAGE + 10)
+    change = f"/admin/disclosures/revision/{revision.pk}/change/"
+    client.force_login(clerk_v1)
+    rows = _page_two_rows(revision)
+    revision.refresh_from_db()
+    data = {**rows_post(revision, rows, initial=len(rows)), "_continue": "1"}
+    response = client.post(change + "?_changelist_filters=state%3Ddraft&rows=2", data)
+    assert response.status_code == 302
+    assert response["Location"] == change + "?_changelist_filters=state%3Ddraft&rows=2"
+
+
+def test_save_and_continue_on_page_one_adds_no_page(client, world, categories, clerk_v1):
+    revision = big_draft(clerk_v1, world, categories, 5)
+    change = f"/admin/disclosures/revision/{revision.pk}/change/"
+    client.force_login(clerk_v1)
+    rows = [
+        {"id": str(e.pk), "name": e.name, "group": e.group, "household_size": "1", "amount": str(e.amount)}
+        for e in RosterEntry.objects.filter(revision=revision).order_by("position", "id")
+    ]
+    response = client.post(change, {**rows_post(revision, rows, initial=len(rows)), "_continue": "1"})
+    assert response.status_code == 302 and response["Location"] == change
+
+
+def test_a_refused_save_on_page_two_returns_to_page_two(client, world, categories, clerk_v1, monkeypatch):
+    """The service refuses (the revision left draft meanwhile): nothing is saved and the clerk is back on page 2."""
+    from django.core.exceptions import ValidationError
+
+    from disclosures import services
+
+    def refuse(**kwargs):
+        raise ValidationError("此版本已不是草稿")
+
+    revision = big_draft(clerk_v1, world, categories, ROWS_PER_PAGE + 10)
+    change = f"/admin/disclosures/revision/{revision.pk}/change/"
+    client.force_login(clerk_v1)
+    rows = _page_two_rows(revision)
+    rows[0]["amount"] = "777"
+    monkeypatch.setattr(services, "revision_save_rows", refuse)
+    response = client.post(change + "?rows=2", {**rows_post(revision, rows, initial=len(rows)), "_continue": "1"})
+    assert response.status_code == 302 and response["Location"] == change + "?rows=2"
+    assert not RosterEntry.objects.filter(revision=revision, amount=777).exists()
