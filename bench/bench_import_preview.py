@@ -85,7 +85,8 @@ def main():
         file=csv_file(args.rows), original_name="大名单.csv", background=False,
     )  # fmt: skip
     print(f"upload and validation of {args.rows} rows: {time.perf_counter() - started:.1f} s ({job.status})")
-    print(f"stored preview: {len(json.dumps(job.result, ensure_ascii=False).encode()) / 1e6:.1f} MB")
+    print(f"stored preview summary: {len(json.dumps(job.result, ensure_ascii=False).encode()) / 1e6:.1f} MB")
+    print(f"preview rows (a table, read 100 a page): {job.preview_rows.count()}")
     client = Client()
     client.force_login(clerk)
     preview = reverse("admin:disclosures_importjob_preview", args=[job.pk])

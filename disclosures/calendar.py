@@ -103,6 +103,44 @@ class Obligation:
         return self.standing == Standing.OVERDUE
 
 
+def _owed(villages, today):
+    """``(wanted, rows)``: each recent period's obligation key → (category, due date), and the disclosures of
+    ``villages`` that could meet one (a queryset, not yet read)."""
+    categories = [c for c in Category.objects.filter(is_active=True) if c.cadence in LOOKBACK]
+    wanted = {}
+    for category in categories:
+        phase = Phase.POST if category.kind == Kind.ROSTER else Phase.SINGLE
+        for period, due in ended_periods(category.cadence, today):
+            wanted[(category.pk, period, phase)] = (category, due)
+    periods = {p for (_, p, _) in wanted}
+    return wanted, Disclosure.objects.filter(division__in=villages, category__in=categories, period__in=periods)
+
+
+def standings(villages, *, today=None):
+    """``{(village id, standing): count}`` over what ``villages`` owe for the recent periods: ``obligations``'
+    standings without building a model instance or an Obligation per item (乡镇统计 counts a county's 412
+    villages × every category and period: ~7,000 disclosures). Two queries."""
+    today = today or timezone.localdate()
+    villages = list(villages)
+    wanted, rows = _owed(villages, today)
+    published = {
+        (division_id, category_id, period, phase): timezone.localdate(at)
+        for division_id, category_id, period, phase, at in rows.filter(first_published_at__isnull=False).values_list(
+            "division_id", "category_id", "period", "phase", "first_published_at"
+        )
+    }
+    counts = {}
+    for village in villages:
+        for (category_id, period, phase), (_category, due) in wanted.items():
+            on = published.get((village.pk, category_id, period, phase))
+            if on is not None:
+                standing = Standing.ON_TIME if on <= due else Standing.LATE
+            else:
+                standing = Standing.OVERDUE if due < today else Standing.PENDING
+            counts[village.pk, standing] = counts.get((village.pk, standing), 0) + 1
+    return counts
+
+
 def obligations(villages, *, today=None, only_overdue=False):
     """What ``villages`` owe for the recent periods, with their standing. Two queries.
 
@@ -111,14 +149,7 @@ def obligations(villages, *, today=None, only_overdue=False):
     """
     today = today or timezone.localdate()
     villages = list(villages)
-    categories = [c for c in Category.objects.filter(is_active=True) if c.cadence in LOOKBACK]
-    wanted = {}
-    for category in categories:
-        phase = Phase.POST if category.kind == Kind.ROSTER else Phase.SINGLE
-        for period, due in ended_periods(category.cadence, today):
-            wanted[(category.pk, period, phase)] = (category, due)
-    periods = {p for (_, p, _) in wanted}
-    rows = Disclosure.objects.filter(division__in=villages, category__in=categories, period__in=periods)
+    wanted, rows = _owed(villages, today)
     if only_overdue:
         return _overdue(villages, wanted, today, _published_keys(rows))
     found = {

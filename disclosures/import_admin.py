@@ -87,21 +87,21 @@ class UploadForm(forms.Form):
 PREVIEW_PAGE_ROWS = 100
 
 
-def preview_page(result, warnings, page_number, *, problems_only=False):
+def preview_page(job, result, warnings, page_number, *, problems_only=False):
     """One page of the whole file: every importable row and every refused row (by its name and errors), in file
-    order, each with its errors and warnings beside it; ``problems_only`` keeps the rows that have any. Only the
-    page's rows become dicts: a 100,000-row preview is paged by row numbers."""
-    stored = {values[0]: values for values in result.get("rows") or []}
+    order, each with its errors and warnings beside it; ``problems_only`` keeps the rows that have any. The rows
+    live in ``ImportPreviewRow``: a page is one COUNT and one indexed slice, whatever the file's size."""
     errors, notes = {}, {}
     for found in result.get("errors", []):
         errors.setdefault(found["row"], []).append(found)
     for found in warnings:
         if found.get("row") is not None:
             notes.setdefault(found["row"], []).append(found)
-    numbers = sorted(set(errors) | set(notes)) if problems_only else sorted(stored.keys() | errors.keys())
-    numbers = [n for n in numbers if n in stored or n in errors]
-    page = Paginator(numbers, PREVIEW_PAGE_ROWS).get_page(page_number)
-    page.object_list = [_preview_row(n, stored.get(n), errors.get(n, []), notes.get(n, [])) for n in page.object_list]
+    rows = job.preview_rows.order_by("row").values_list("row", "values")
+    if problems_only:
+        rows = rows.filter(problem=True)
+    page = Paginator(rows, PREVIEW_PAGE_ROWS).get_page(page_number)
+    page.object_list = [_preview_row(n, values, errors.get(n, []), notes.get(n, [])) for n, values in page.object_list]
     return {"rows_page": page, "problems_only": problems_only}
 
 
@@ -266,7 +266,7 @@ class ImportJobAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
             warnings=warnings,
             columns=[(label(f), text) for f, text in (result.get("columns") or {}).items()],
             **preview_page(
-                result, warnings, request.GET.get("page"), problems_only=request.GET.get("only") == "problems"
+                job, result, warnings, request.GET.get("page"), problems_only=request.GET.get("only") == "problems"
             ),
             waiting=waiting and not task_failed,
             task_state=task_state,

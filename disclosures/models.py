@@ -592,6 +592,34 @@ class ImportJob(models.Model):
         return self.original_name
 
 
+class ImportPreviewRow(models.Model):
+    """One row of an import job's preview, apart from the job's result so a page reads only its own rows.
+
+    A 100,000-row file's rows held in ``ImportJob.result`` were decoded whole on every page view (seconds); here a
+    page is one indexed slice. ``values`` is the importable row, compact (``importer.services.ROW_FIELDS``), or
+    None for a refused row (its name and errors stay in the result's capped ``errors``). ``problem``: the row has
+    an error or a warning, for ``?only=problems``. The job's expiry deletes them; deleting the job cascades.
+    """
+
+    job = models.ForeignKey(
+        ImportJob, on_delete=models.CASCADE, related_name="preview_rows", verbose_name=_("名单导入")
+    )
+    row = models.PositiveIntegerField(_("行号"))
+    values = models.JSONField(_("行内容"), null=True, blank=True)
+    problem = models.BooleanField(_("有问题"), default=False)
+
+    class Meta:
+        verbose_name = _("导入预览行")
+        verbose_name_plural = _("导入预览行")
+        constraints = [models.UniqueConstraint(fields=["job", "row"], name="importpreviewrow_job_row")]
+        indexes = [
+            models.Index(fields=["job", "row"], condition=models.Q(problem=True), name="importpreviewrow_problems")
+        ]
+
+    def __str__(self):
+        return f"{self.job_id} #{self.row}"
+
+
 class AnomalyReport(Disclosure):
     """No table: gives the inspectors' anomaly page (``disclosures.inspect_admin``) its place in the admin."""
 

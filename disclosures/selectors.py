@@ -477,23 +477,23 @@ def township_disclosure_figures(user, *, period="", today=None):
     """Per township in the user's jurisdiction: the disclosure calendar's standing for the recent periods
     and published payout rosters (count, people, total paid) per category for ``period``. Five queries
     whatever the number of townships. ``portal.selectors.township_figures`` adds the complaint figures."""
-    from .calendar import Standing, obligations
+    from .calendar import Standing, standings
 
     townships = list(townships_for(user))
     figures = {t.pk: TownshipFigures(township=t) for t in townships}
-    villages = Division.objects.filter(level=Level.VILLAGE, parent__in=townships).order_by("path")
-    for obligation in obligations(villages, today=today):
-        row = figures[obligation.division.parent_id]
-        if obligation.standing == Standing.PENDING:
-            row.pending += 1
-            continue
-        row.owed += 1
-        if obligation.standing == Standing.ON_TIME:
-            row.on_time += 1
-        elif obligation.standing == Standing.LATE:
-            row.late += 1
-        else:
-            row.overdue += 1
+    villages = list(Division.objects.filter(level=Level.VILLAGE, parent__in=townships).only("pk", "parent_id"))
+    township_of = {village.pk: village.parent_id for village in villages}
+    attribute = {
+        Standing.PENDING: "pending",
+        Standing.ON_TIME: "on_time",
+        Standing.LATE: "late",
+        Standing.OVERDUE: "overdue",
+    }
+    for (village_id, standing), count in standings(villages, today=today).items():
+        row = figures[township_of[village_id]]
+        setattr(row, attribute[standing], getattr(row, attribute[standing]) + count)
+        if standing != Standing.PENDING:
+            row.owed += count
     categories = list(Category.objects.filter(kind=Kind.ROSTER).order_by("sort_order", "slug"))
     if period:
         sums = (

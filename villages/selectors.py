@@ -27,14 +27,16 @@ def scope_for(queryset, user, perm, field="division", path_field=None):
     divisions = divisions_with(user, perm)
     if not divisions:
         return queryset.none()
-    if path_field:
-        lookup = f"{path_field}__startswith"
-    else:
-        lookup = f"{field}__path__startswith" if field else "path__startswith"
+    lookup = f"{path_field}__startswith" if path_field else "path__startswith"
     condition = Q()
     for division in divisions:
         condition |= Q(**{lookup: division.path})
-    return queryset.filter(condition)
+    if path_field or not field:
+        return queryset.filter(condition)
+    # ``field IN (the subtree's ids)``, not a join on the division's path: the database starts from the few
+    # divisions of a village or township (the foreign key's index) instead of joining every row to its division
+    # and testing a LIKE the planner misjudges (docs/decisions-perf2.md has the plans).
+    return queryset.filter(**{f"{field}__in": Division.objects.filter(condition).values("id")})
 
 
 def divisions_visible_to(user, perm="division.view"):

@@ -27,6 +27,7 @@ from disclosures.models import (
     PUBLIC_STATUSES,
     Disclosure,
     ImportJob,
+    ImportPreviewRow,
     ImportStatus,
     Kind,
 )
@@ -51,8 +52,8 @@ from .validate import check_header, validate_rows
 
 S = ImportStatus
 MAX_LISTED = 2000  # errors/warnings kept in the preview; the counts are always complete
-PREVIEW_ROWS = 20  # the API's short ``preview``; ``result["rows"]`` holds every importable row
-ROW_FIELDS = ("row", "name", "id_masked", "group", "household_size", "amount", "assistance_class")  # of result["rows"]
+PREVIEW_ROWS = 20  # the API's short ``preview``; ``ImportPreviewRow`` holds every importable row
+ROW_FIELDS = ("row", "name", "id_masked", "group", "household_size", "amount", "assistance_class")  # of its values
 ORPHAN_UPLOAD_AGE = datetime.timedelta(hours=1)  # a stored upload with no job this old lost its transaction
 UPLOADS_DIR = "imports"
 
@@ -287,6 +288,7 @@ def roster_import_choose_sheet(*, job, actor, sheet_name):
         rows_total = open_book(data, locked.original_name).stream(sheet_name).count
         if rows_total > sync_rows():  # queued with the move, in its transaction
             enqueue(tasks.validate_import_job, str(locked.pk))
+        _drop_preview_rows(locked)  # the other sheet's rows
         return {"sheet_name": sheet_name, "rows_total": rows_total, "rows_processed": 0, "result": _file_facts(locked)}
 
     locked = job_transition(job=job, move="choose_sheet", actor=actor, handler=switch_sheet)
@@ -344,7 +346,12 @@ def roster_import_validate(*, job_id):
             rows, job.category, progress=progress, division=job.division, groups=registered_groups(job.division)
         )
     except ImportFileError as exc:
-        return job_transition(job=job, move="fail", result={**_file_facts(job), "file_error": str(exc)})
+        return job_transition(
+            job=job,
+            move="fail",
+            handler=_drop_preview_rows,
+            result={**_file_facts(job), "file_error": str(exc)},
+        )
     return _finish(job, validation)
 
 
@@ -383,27 +390,53 @@ def _finish(job, validation):
             }
             for e in entries[:PREVIEW_ROWS]
         ],
-        # every importable row, compact (the preview page pages through them beside the refused rows)
-        "rows": [
-            [
-                e.row,
-                e.name,
-                mask_id(e.id_number),
-                e.group,
-                e.household_size,
-                None if e.amount is None else str(e.amount),
-                e.assistance_class,
-            ]
-            for e in entries
-        ],
     }
     return job_transition(
         job=job,
         move="reject" if validation.errors else "pass",
+        handler=lambda locked: _store_preview_rows(locked, entries, result["errors"], result["warnings"]),
         result=result,
         rows_total=validation.rows_total,
         rows_processed=validation.rows_total,
     )
+
+
+def _drop_preview_rows(job):
+    """A job's preview rows go when its preview is redone, fails or expires. Returns no fields to set."""
+    ImportPreviewRow.objects.filter(job=job).delete()
+    return {}
+
+
+def _store_preview_rows(job, entries, errors, warnings):
+    """Every importable row (compact, ``ROW_FIELDS``) and every listed refused row, as the job's preview rows.
+
+    Kept apart from ``job.result`` so a preview page reads 100 rows, not the whole file; a row with a listed error
+    or warning is flagged ``problem`` (indexed) for ``?only=problems``. Runs under the job's lock; a validation
+    that runs again replaces them. Returns no fields to set.
+    """
+    _drop_preview_rows(job)
+    stored = {
+        e.row: [
+            e.row,
+            e.name,
+            mask_id(e.id_number),
+            e.group,
+            e.household_size,
+            None if e.amount is None else str(e.amount),
+            e.assistance_class,
+        ]
+        for e in entries
+    }
+    refused = {found["row"] for found in errors}
+    flagged = refused | {found["row"] for found in warnings if found.get("row") is not None}
+    ImportPreviewRow.objects.bulk_create(
+        (
+            ImportPreviewRow(job=job, row=number, values=stored.get(number), problem=number in flagged)
+            for number in sorted(stored.keys() | refused)
+        ),
+        batch_size=2000,
+    )
+    return {}
 
 
 def _chunks(items, size):
@@ -637,6 +670,12 @@ def sweep_orphan_uploads(*, now=None):
     return swept
 
 
+def _forget_preview(locked):
+    """The expire move's work: the preview's rows go, the result keeps only the file's format and sheets."""
+    _drop_preview_rows(locked)
+    return {"result": {k: v for k, v in locked.result.items() if k in ("format", "sheets")}}
+
+
 def _expire(job_id):
     """Mark a preview expired and delete its stored upload (the personal data in it goes with it)."""
     job = ImportJob.objects.get(pk=job_id)
@@ -646,7 +685,7 @@ def _expire(job_id):
         job_transition(
             job=job,
             move="expire",
-            handler=lambda locked: {"result": {k: v for k, v in locked.result.items() if k in ("format", "sheets")}},
+            handler=_forget_preview,
         )
     except ValidationError:  # imported or expired by someone else since it was read
         return 0

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from disclosures.calendar import Standing, ended_periods, obligations
+from disclosures.calendar import Standing, ended_periods, obligations, standings
 from disclosures.models import Cadence, Disclosure
 from tests.disclosures.helpers import draft_ledger, entry, published_roster
 
@@ -54,3 +54,23 @@ def test_calendar_queries_do_not_grow_with_villages(world, categories, django_as
         obligations([world.v1])
     with django_assert_num_queries(2):
         obligations([world.v1, world.v2, world.v3])
+
+
+def test_standings_count_what_obligations_list_in_the_same_queries(world, categories, crew, settings):
+    settings.DISCLOSURE_GRACE_DAYS = 10
+    tz = timezone.get_current_timezone()
+    on_time = published_roster(*crew, world.v1, categories["dibao"], period="2026-10", phase="post",
+                               rows=[entry("张三", 500)])  # fmt: skip
+    late = published_roster(*crew, world.v1, categories["dibao"], period="2026-09", phase="post",
+                            rows=[entry("李四", 400)])  # fmt: skip
+    Disclosure.objects.filter(pk=on_time.pk).update(first_published_at=dt.datetime(2026, 11, 3, 9, tzinfo=tz))
+    Disclosure.objects.filter(pk=late.pk).update(first_published_at=dt.datetime(2026, 11, 19, 9, tzinfo=tz))
+    villages = [world.v1, world.v2, world.v3]
+    for today in (dt.date(2026, 11, 5), dt.date(2026, 11, 20)):
+        expected = {}
+        for o in obligations(villages, today=today):
+            expected[o.division.pk, o.standing] = expected.get((o.division.pk, o.standing), 0) + 1
+        assert standings(villages, today=today) == expected
+    counted = standings(villages, today=dt.date(2026, 11, 20))
+    assert counted[world.v1.pk, Standing.ON_TIME] == 1 and counted[world.v1.pk, Standing.LATE] == 1
+    assert (world.v2.pk, Standing.ON_TIME) not in counted and counted[world.v2.pk, Standing.OVERDUE] > 0

@@ -10,7 +10,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from disclosures.models import Disclosure, ImportJob, ImportStatus, Revision, RevisionState, RosterEntry
+from disclosures.models import (
+    Disclosure,
+    ImportJob,
+    ImportPreviewRow,
+    ImportStatus,
+    Revision,
+    RevisionState,
+    RosterEntry,
+)
 from sunshine.audit.models import AuditEvent
 from tests import factories as f
 from villages.models import Role
@@ -121,6 +129,48 @@ def test_the_preview_pages_through_every_row_with_errors_beside_them(client, wor
     assert '<tr class="sv-row-error"><td>121</td><td>户120</td>' in page
     only = preview(client, job, only="problems").context["rows_page"]
     assert [r["row"] for r in only.object_list] == [121]
+
+
+def test_the_preview_rows_live_apart_from_the_job_and_problems_are_flagged(world, clerk_v1, dibao):
+    job = upload(clerk_v1, world.v1, roster_file(rows_of(30, bad={7})))
+    assert "rows" not in job.result  # the summary no longer carries every row
+    stored = list(ImportPreviewRow.objects.filter(job=job).order_by("row").values_list("row", "values", "problem"))
+    assert [r for r, _values, _problem in stored] == list(range(2, 32))
+    assert [r for r, _values, problem in stored if problem] == [8]
+    refused = next(v for r, v, _p in stored if r == 8)
+    kept = next(v for r, v, _p in stored if r == 2)
+    assert refused is None and kept[:2] == [2, "户001"] and kept[2].startswith("35") and "*" in kept[2]
+
+
+def test_a_preview_page_reads_only_its_rows_in_queries_flat_in_the_files_size(client, world, clerk_v1, dibao):
+    small = upload(clerk_v1, world.v1, roster_file(rows_of(5, bad={2})))
+    big = upload(clerk_v1, world.v1, roster_file(rows_of(250, bad={2, 240})))
+    login(client, clerk_v1)
+    counts = {}
+    for job in (small, big):
+        for params in ({}, {"only": "problems"}):
+            with CaptureQueriesContext(connection) as queries:
+                assert preview(client, job, **params).status_code == 200
+            counts.setdefault(job.pk, []).append(len(queries))
+            slices = [q["sql"] for q in queries if "disclosures_importpreviewrow" in q["sql"] and "LIMIT" in q["sql"]]
+            assert len(slices) == 1 and ("LIMIT 100" in slices[0] or job is small or params)
+    assert counts[small.pk] == counts[big.pk]
+    only = preview(client, big, only="problems").context["rows_page"]
+    assert [r["row"] for r in only.object_list] == [3, 241] and only.object_list[1]["errors"]
+
+
+def test_expiry_and_a_new_sheet_remove_the_preview_rows(world, clerk_v1, dibao):
+    job = upload(clerk_v1, world.v1, roster_file(rows_of(3)))
+    other = upload(clerk_v1, world.v1, roster_file(rows_of(4)))
+    ImportJob.objects.filter(pk=job.pk).update(expires_at=timezone.now() - datetime.timedelta(minutes=1))
+    assert importer.roster_import_tick().endswith("expired 1")
+    assert not ImportPreviewRow.objects.filter(job=job).exists()
+    assert ImportPreviewRow.objects.filter(job=other).count() == 4  # another job's preview is untouched
+    two = upload(clerk_v1, world.v1, roster_file(sheets={"甲": rows_of(3), "乙": rows_of(2)}))
+    two = importer.roster_import_choose_sheet(job=two, actor=clerk_v1, sheet_name="甲")
+    assert ImportPreviewRow.objects.filter(job=two).count() == 3
+    importer.roster_import_choose_sheet(job=two, actor=clerk_v1, sheet_name="乙")
+    assert ImportPreviewRow.objects.filter(job=two).count() == 2
 
 
 def test_the_preview_never_shows_a_full_id(client, world, clerk_v1, dibao):
