@@ -20,22 +20,11 @@ Without DATABASE_URL (as ``make bench`` runs it) it builds a small region in a t
 import argparse
 import os
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sunshine.settings")
-os.environ.setdefault("LOG_LEVEL", "ERROR")
-SMALL = not os.environ.get("DATABASE_URL")
-if SMALL:
-    os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='bench-admin-')}/bench.sqlite3"
+from _county import boot  # noqa: E402  (bench/ is the script's own folder)
 
-import django  # noqa: E402
-
-django.setup()
+SMALL = boot("bench-admin-")
 
 from django.conf import settings  # noqa: E402
 from django.contrib import admin  # noqa: E402

@@ -10,24 +10,12 @@ SQLite file first, so the script always runs; the county figures need the county
 """
 
 import argparse
-import os
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sunshine.settings")
-os.environ.setdefault("LOG_LEVEL", "ERROR")
-SMALL = not os.environ.get("DATABASE_URL")
-if SMALL:
-    os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='bench-audit-')}/bench.sqlite3"
+from _county import boot  # noqa: E402  (bench/ is the script's own folder)
 
-import django  # noqa: E402
-
-django.setup()
+SMALL = boot("bench-audit-")
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
